@@ -1,0 +1,216 @@
+/**
+ * The libp2p host of a liqnet node (libp2p 2.x, pinned; see FINDINGS): TCP, noise,
+ * yamux, identify, ping, bootstrap, and gossipsub (@chainsafe/libp2p-gossipsub 14)
+ * with StrictSign, content-addressed message ids, peer scoring, async validation
+ * (the gossip service reports ACCEPT/IGNORE/REJECT) and explicit peering between operators.
+ *
+ * Static peers are dialled at start and redialled while disconnected (a restarted node
+ * finds its peers again, and they find it), and tagged KEEP_ALIVE.
+ */
+import { createHash } from 'node:crypto'
+import { gossipsub, type GossipSub, type GossipsubOpts } from '@chainsafe/libp2p-gossipsub'
+import { createPeerScoreParams, createTopicScoreParams } from '@chainsafe/libp2p-gossipsub/score'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { bootstrap } from '@libp2p/bootstrap'
+import { identify } from '@libp2p/identify'
+import { KEEP_ALIVE, type Libp2p, type Message, type PeerId, type PrivateKey } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { BaseError } from '../../protocol/errors.js'
+import { MAX_GOSSIP_MESSAGE_BYTES } from '../../protocol/limits.js'
+
+export type P2POptions = {
+  /** The node's libp2p identity (keep it to keep the peer id across restarts; see keys.ts). */
+  privateKey: PrivateKey
+  /** Listen multiaddrs. @default ['/ip4/127.0.0.1/tcp/0'] */
+  listen?: string[]
+  /** Addresses announced to peers instead of the listen addresses. */
+  announce?: string[]
+  /** Peers (multiaddrs ending in /p2p/<peerId>) to keep connected: dialled at start, redialled, KEEP_ALIVE. */
+  staticPeers?: string[]
+  /** Operators' peers (multiaddrs with /p2p/) for gossipsub explicit peering: every message is sent to them. */
+  directPeers?: string[]
+  /** Bootstrap multiaddrs (discovered once, like static peers but not redialled). */
+  bootstrap?: string[]
+  /** Topics that get peer-scoring parameters (the ones the node subscribes to). */
+  topics?: string[]
+  /** How often disconnected static peers are redialled, ms. @default 1000 */
+  redialIntervalMs?: number
+  /** Inbound connections accepted per host per second (libp2p's default of 5 breaks loopback clusters). @default 100 */
+  inboundConnectionThreshold?: number
+  /** @default 64 */
+  maxConnections?: number
+  /** gossipsub overrides (mesh degree D/Dlo/Dhi, heartbeatInterval, ...). */
+  gossipsub?: Partial<GossipsubOpts>
+}
+
+export const defaultP2POptions = {
+  listen: ['/ip4/127.0.0.1/tcp/0'],
+  redialIntervalMs: 1000,
+  inboundConnectionThreshold: 100,
+  maxConnections: 64,
+} as const
+
+export type LiqnetServices = { pubsub: GossipSub; identify: unknown; ping: unknown }
+
+export type P2PStartErrorType = P2PStartError
+export class P2PStartError extends BaseError {
+  override name = 'P2PStartError'
+  constructor(cause: unknown, listen: string[]) {
+    super('Cannot start the libp2p host.', { cause, metaMessages: [`Listen addresses: ${listen.join(', ')}`, 'Check that the addresses are valid multiaddrs and the ports are free.'] })
+  }
+}
+
+export type InvalidPeerAddressErrorType = InvalidPeerAddressError
+export class InvalidPeerAddressError extends BaseError {
+  override name = 'InvalidPeerAddressError'
+  constructor(address: string, cause?: unknown) {
+    super(`Invalid peer address "${address}".`, { cause, metaMessages: ['Peer addresses are multiaddrs ending in /p2p/<peerId>, e.g. /ip4/127.0.0.1/tcp/9000/p2p/12D3Koo...'] })
+  }
+}
+
+type PeerAddress = { id: PeerId; addr: Multiaddr }
+function parsePeer(address: string): PeerAddress {
+  try {
+    const addr = multiaddr(address)
+    const id = addr.getPeerId()
+    if (!id) throw new Error('no /p2p/ component')
+    return { id: peerIdFromString(id), addr }
+  } catch (err) {
+    throw new InvalidPeerAddressError(address, err)
+  }
+}
+
+/** Content-addressed message id: sha256 of the data (identical snapshots dedupe whoever relays them). */
+export function messageId(msg: Message): Uint8Array {
+  return createHash('sha256').update(msg.data).digest().subarray(0, 20)
+}
+
+/** Peer-score parameters: invalid messages (REJECT) weigh heavily; delivery-rate penalties are off (topics are slow). */
+export function liqnetScoreParams(topics: readonly string[]) {
+  const topic = createTopicScoreParams({
+    topicWeight: 1,
+    timeInMeshWeight: 0.01,
+    timeInMeshQuantum: 1000,
+    timeInMeshCap: 300,
+    firstMessageDeliveriesWeight: 1,
+    firstMessageDeliveriesDecay: 0.9,
+    firstMessageDeliveriesCap: 50,
+    meshMessageDeliveriesWeight: 0,
+    meshFailurePenaltyWeight: 0,
+    invalidMessageDeliveriesWeight: -50,
+    invalidMessageDeliveriesDecay: 0.9,
+  })
+  return createPeerScoreParams({
+    topics: Object.fromEntries(topics.map((t) => [t, topic])),
+    topicScoreCap: 50,
+    // Operators may share hosts (and tests run on loopback): no colocation penalty.
+    IPColocationFactorWeight: 0,
+    behaviourPenaltyWeight: -10,
+    behaviourPenaltyDecay: 0.9,
+    decayInterval: 1000,
+  })
+}
+
+export const liqnetScoreThresholds = {
+  gossipThreshold: -500,
+  publishThreshold: -1000,
+  graylistThreshold: -2500,
+  acceptPXThreshold: 100,
+  opportunisticGraftThreshold: 5,
+}
+
+/** A running host and what the node needs from it. */
+export type LiqnetHost = {
+  libp2p: Libp2p<LiqnetServices>
+  pubsub: GossipSub
+  peerId: string
+  /** The multiaddrs peers can dial, each ending in /p2p/<peerId>. */
+  addresses(): string[]
+  stop(): Promise<void>
+}
+
+/**
+ * Creates and starts the host.
+ * @throws P2PStartError, InvalidPeerAddressError
+ */
+export async function createLiqnetHost(options: P2POptions): Promise<LiqnetHost> {
+  const o = { ...defaultP2POptions, ...options }
+  const staticPeers = (o.staticPeers ?? []).map(parsePeer)
+  const directPeers = (o.directPeers ?? []).map(parsePeer)
+  let libp2p: Libp2p<LiqnetServices>
+  try {
+    libp2p = await createLibp2p({
+      privateKey: o.privateKey,
+      addresses: { listen: [...o.listen], announce: o.announce },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      peerDiscovery: o.bootstrap?.length ? [bootstrap({ list: o.bootstrap, timeout: 10 })] : [],
+      connectionManager: {
+        inboundConnectionThreshold: o.inboundConnectionThreshold,
+        maxConnections: o.maxConnections,
+        reconnectRetryInterval: 250,
+        reconnectBackoffFactor: 1.5,
+      },
+      services: {
+        identify: identify(),
+        ping: ping(),
+        pubsub: gossipsub({
+          globalSignaturePolicy: 'StrictSign',
+          asyncValidation: true,
+          allowPublishToZeroTopicPeers: true,
+          ignoreDuplicatePublishError: true,
+          msgIdFn: messageId,
+          maxInboundDataLength: MAX_GOSSIP_MESSAGE_BYTES + 1024,
+          directPeers: directPeers.map((p) => ({ id: p.id, addrs: [p.addr] })),
+          directConnectTicks: 10,
+          scoreParams: liqnetScoreParams(o.topics ?? []),
+          scoreThresholds: liqnetScoreThresholds,
+          heartbeatInterval: 500,
+          ...o.gossipsub,
+        }) as unknown as (components: any) => GossipSub, // typed as PubSub<GossipsubEvents>; it is the GossipSub class
+      },
+    })
+  } catch (err) {
+    throw new P2PStartError(err, [...o.listen])
+  }
+  const pubsub = libp2p.services.pubsub
+  const self = libp2p.peerId.toString()
+
+  // Static peers: remember their addresses, keep them alive, and redial while disconnected.
+  for (const p of [...staticPeers, ...directPeers]) {
+    if (p.id.toString() === self) continue
+    await libp2p.peerStore.merge(p.id, { multiaddrs: [p.addr], tags: { [KEEP_ALIVE]: { value: 1 } } })
+  }
+  const dialing = new Set<string>()
+  const redial = () => {
+    for (const p of staticPeers) {
+      const id = p.id.toString()
+      if (id === self || dialing.has(id) || libp2p.getConnections(p.id).length > 0) continue
+      dialing.add(id)
+      libp2p
+        .dial(p.addr, { signal: AbortSignal.timeout(Math.max(1000, o.redialIntervalMs * 2)) })
+        .catch(() => {})
+        .finally(() => dialing.delete(id))
+    }
+  }
+  redial()
+  const timer = setInterval(redial, o.redialIntervalMs)
+  timer.unref()
+
+  return {
+    libp2p,
+    pubsub,
+    peerId: self,
+    addresses: () => libp2p.getMultiaddrs().map((a) => a.toString()),
+    async stop() {
+      clearInterval(timer)
+      await libp2p.stop()
+    },
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The node's level database: one controller, one repository per stored type
+ * (see buckets.ts for the numbered key prefixes), batched writes of accepted
+ * snapshots, and pruning by age and count. Survives restarts (it is a LevelDB
+ * directory); the in-memory indexes the gossip validator needs are rebuilt from it.
+ */
+import { Level } from 'level'
+import { BaseError } from '../../protocol/errors.js'
+import { PayloadKind, type WireHealthSnapshot, type WireLiquiditySnapshot } from '../../protocol/proto/codec.js'
+import type { GossipMetrics } from '../metrics/gossip.js'
+import { Bucket, bucketName } from './buckets.js'
+import type { SnapshotRecord } from './encoding.js'
+import {
+  AccountHealthRepository,
+  EvidenceRepository,
+  FlaggedOperatorRepository,
+  LatestHealthRepository,
+  LiquidityRepository,
+  SnapshotHistoryRepository,
+  type BatchOp,
+  type Db,
+} from './repositories.js'
+
+export type StoreOptions = {
+  /** Directory of the LevelDB database. */
+  path: string
+  /** Pruning limits; see {@link defaultStorePruneOptions}. */
+  prune?: Partial<StorePruneOptions>
+  metrics?: GossipMetrics
+}
+
+export type StorePruneOptions = {
+  /** Account entries, latest snapshots and liquidity older than this (by observedAt) are removed. @default 86_400_000 (1 day) */
+  maxAgeMs: number
+  /** Most account health entries kept (oldest removed first). @default 1_000_000 */
+  maxAccounts: number
+  /** Blocks of snapshot history kept per (kind, chain, market or pair). @default 256 */
+  maxHistoryBlocksPerScope: number
+  /** Most evidence records kept. @default 10_000 */
+  maxEvidence: number
+}
+
+export const defaultStorePruneOptions: StorePruneOptions = {
+  maxAgeMs: 86_400_000,
+  maxAccounts: 1_000_000,
+  maxHistoryBlocksPerScope: 256,
+  maxEvidence: 10_000,
+}
+
+export type StoreOpenErrorType = StoreOpenError
+export class StoreOpenError extends BaseError {
+  override name = 'StoreOpenError'
+  constructor(path: string, cause: unknown) {
+    super(`Cannot open the store at ${path}.`, { cause, metaMessages: ['Is another node using the same directory? Each node needs its own store path.'] })
+  }
+}
+
+/** An accepted snapshot to be written (built by the gossip validator or the publisher). */
+export type AcceptedSnapshot = {
+  record: SnapshotRecord
+  /** False when a newer snapshot of the same operator and scope is already stored: history only. */
+  updatesLatest: boolean
+} & ({ kind: PayloadKind.healthSnapshot; snapshot: WireHealthSnapshot } | { kind: PayloadKind.liquiditySnapshot; snapshot: WireLiquiditySnapshot })
+
+/** Evidence of an equivocation: both conflicting records. */
+export type EquivocationEvidence = { chainId: number; scope: Uint8Array; blockNumber: number; part: number; records: SnapshotRecord[]; flaggedAt: number }
+
+export class Store {
+  readonly db: Db
+  readonly history: SnapshotHistoryRepository
+  readonly latestHealth: LatestHealthRepository
+  readonly accountHealth: AccountHealthRepository
+  readonly liquidity: LiquidityRepository
+  readonly evidence: EvidenceRepository
+  readonly flaggedOperators: FlaggedOperatorRepository
+  readonly pruneOptions: StorePruneOptions
+  private readonly metrics?: GossipMetrics
+
+  constructor(private readonly options: StoreOptions) {
+    this.db = new Level<Uint8Array, Uint8Array>(options.path, { keyEncoding: 'view', valueEncoding: 'view' })
+    this.history = new SnapshotHistoryRepository(this.db)
+    this.latestHealth = new LatestHealthRepository(this.db)
+    this.accountHealth = new AccountHealthRepository(this.db)
+    this.liquidity = new LiquidityRepository(this.db)
+    this.evidence = new EvidenceRepository(this.db)
+    this.flaggedOperators = new FlaggedOperatorRepository(this.db)
+    this.pruneOptions = { ...defaultStorePruneOptions, ...options.prune }
+    this.metrics = options.metrics
+  }
+
+  /** Opens (creating if needed) the database. @throws StoreOpenError */
+  async open(): Promise<void> {
+    try {
+      await this.db.open()
+    } catch (err) {
+      throw new StoreOpenError(this.options.path, err)
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.close()
+  }
+
+  /** Batch operations that store accepted snapshots (history always; latest, accounts and liquidity when `updatesLatest`). */
+  acceptedOps(items: readonly AcceptedSnapshot[], ops: BatchOp[] = []): BatchOp[] {
+    for (const item of items) {
+      const r = item.record
+      if (item.kind === PayloadKind.healthSnapshot) {
+        const s = item.snapshot
+        ops.push(this.history.putOp(s.chainId, s.market, s.blockNumber, s.part, r))
+        if (!item.updatesLatest) continue
+        ops.push(this.latestHealth.putOp(s.chainId, s.market, s.part, r))
+        for (const a of s.accounts) ops.push(this.accountHealth.putOp(s.chainId, s.market, r.operator, s.blockNumber, s.observedAt, a))
+      } else {
+        const s = item.snapshot
+        ops.push(this.history.putOp(s.chainId, s.pair, s.blockNumber, 0, r))
+        if (item.updatesLatest) ops.push(this.liquidity.putOp(s.chainId, s.venue, s.pair, r))
+      }
+    }
+    return ops
+  }
+
+  /** Writes accepted snapshots in one batch. Returns the number of account entries written. */
+  async writeAccepted(items: readonly AcceptedSnapshot[]): Promise<number> {
+    if (items.length === 0) return 0
+    await this.db.batch(this.acceptedOps(items))
+    let accounts = 0
+    for (const i of items) if (i.kind === PayloadKind.healthSnapshot && i.updatesLatest) accounts += i.snapshot.accounts.length
+    return accounts
+  }
+
+  /** Writes both conflicting records as evidence and flags the operator (first offence kept). */
+  async writeEvidence(e: EquivocationEvidence): Promise<void> {
+    const ops: BatchOp[] = e.records.map((r) => this.evidence.putOp(e.chainId, e.scope, e.blockNumber, e.part, r))
+    const operator = e.records[0].operator
+    if (!(await this.flaggedOperators.has(operator))) ops.push(this.flaggedOperators.putOp(operator, e.flaggedAt, e.chainId, e.blockNumber))
+    await this.db.batch(ops)
+  }
+
+  /** Prunes every bucket by age and count. Returns the number of entries removed per bucket. */
+  async prune(nowMs: number, opts: Partial<StorePruneOptions> = {}): Promise<Record<string, number>> {
+    const o = { ...this.pruneOptions, ...opts }
+    const minObservedAt = nowMs - o.maxAgeMs
+    const removed: Record<string, number> = {
+      [bucketName[Bucket.accountHealth]]: await this.accountHealth.prune(minObservedAt, o.maxAccounts),
+      [bucketName[Bucket.latestHealth]]: await this.latestHealth.pruneByAge(minObservedAt),
+      [bucketName[Bucket.liquidity]]: await this.liquidity.pruneByAge(minObservedAt),
+      [bucketName[Bucket.snapshotHistory]]: await this.history.pruneByCount(o.maxHistoryBlocksPerScope),
+      [bucketName[Bucket.evidence]]: await this.evidence.pruneByCount(o.maxEvidence),
+    }
+    for (const [bucket, n] of Object.entries(removed)) if (n) this.metrics?.storePruned.inc({ bucket }, n)
+    return removed
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Size limits of everything liqnet sends on the wire (see docs/wire.md).
+ * A message over its topic's limit is rejected (REJECT, `OVERSIZED`) before
+ * any signature work; the gossipsub transport drops anything larger than
+ * {@link MAX_GOSSIP_MESSAGE_BYTES} without decoding it.
+ */
+
+/** Most accounts one HealthSnapshot part may carry; publishers split larger batches into parts. */
+export const MAX_ACCOUNTS_PER_SNAPSHOT = 1000
+/** Most parts one market's snapshot at one block may be split into. */
+export const MAX_SNAPSHOT_PARTS = 64
+/** Most points of one LiquiditySnapshot depth curve (both directions together). */
+export const MAX_DEPTH_POINTS = 32
+/** Largest 256-bit amount encoding, in bytes. */
+export const MAX_AMOUNT_BYTES = 32
+
+/**
+ * Worst-case encoded AccountHealth: borrower 22 + four 34-byte amounts + bool 2
+ * + 3 bytes of field tag and length = 163 bytes; 1000 of them plus header and
+ * envelope fit in 192 KiB.
+ */
+export const MAX_HEALTH_MESSAGE_BYTES = 192 * 1024
+/** Worst-case depth point 79 bytes × 32 + header and envelope fit in 4 KiB. */
+export const MAX_LIQUIDITY_MESSAGE_BYTES = 4 * 1024
+/** Transport-level cap handed to gossipsub (`maxInboundDataLength`): the largest topic limit. */
+export const MAX_GOSSIP_MESSAGE_BYTES = MAX_HEALTH_MESSAGE_BYTES

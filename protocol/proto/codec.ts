@@ -1,0 +1,511 @@
+/**
+ * Codec of the liqnet wire schemas (`liqnet.proto`, loaded through protobufjs
+ * reflection from the generated descriptor in `schema.ts`).
+ *
+ * Two forms of each message:
+ * - the *wire form* (`Wire...`): byte fields kept as `Uint8Array` views, the form the
+ *   gossip hot path validates, hashes and stores without converting amounts;
+ * - the *domain form*: viem-style `Address`/`Hex` strings and `bigint` amounts, for
+ *   publishers and readers of the store.
+ *
+ * Every decoder checks that the input is the canonical encoding (re-encoding the
+ * decoded message gives the same bytes: ascending field order, no default values,
+ * no unknown fields, minimal varints) and the field rules of docs/wire.md, and
+ * throws {@link WireDecodeError} otherwise. Decoders never throw anything else.
+ */
+import protobuf from 'protobufjs'
+import { bytesToHex, hexToBytes, type Address, type Hex } from 'viem'
+import { BaseError } from '../errors.js'
+import {
+  MAX_ACCOUNTS_PER_SNAPSHOT,
+  MAX_AMOUNT_BYTES,
+  MAX_DEPTH_POINTS,
+  MAX_SNAPSHOT_PARTS,
+} from '../limits.js'
+import { liqnetSchema } from './schema.js'
+
+// ---------------------------------------------------------------- enums (mirror liqnet.proto)
+
+/** Mirrors `liqnet.v1.LendingProtocol`. Numbers are never reused. */
+export enum LendingProtocol {
+  morphoBlue = 1,
+  aaveV3 = 2,
+}
+/** Mirrors `liqnet.v1.Venue`. */
+export enum Venue {
+  uniswapV2 = 1,
+}
+/** Mirrors `liqnet.v1.PayloadKind`. */
+export enum PayloadKind {
+  healthSnapshot = 1,
+  liquiditySnapshot = 2,
+}
+
+// ---------------------------------------------------------------- types
+
+/** Wire form of `AccountHealth`: amounts are big-endian minimal uint256 bytes. */
+export type WireAccountHealth = {
+  borrower: Uint8Array
+  collateral: Uint8Array
+  borrowAssets: Uint8Array
+  healthFactor: Uint8Array
+  liquidatable: boolean
+  maxSeizable: Uint8Array
+}
+/** Wire form of `HealthSnapshot`. `blockNumber` and `observedAt` (ms) are safe integers. */
+export type WireHealthSnapshot = {
+  chainId: number
+  protocol: LendingProtocol
+  market: Uint8Array
+  blockNumber: number
+  blockHash: Uint8Array
+  observedAt: number
+  full: boolean
+  part: number
+  parts: number
+  accounts: WireAccountHealth[]
+}
+export type WireDepthPoint = { zeroForOne: boolean; impactBps: number; amountIn: Uint8Array; amountOut: Uint8Array }
+export type WireLiquiditySnapshot = {
+  chainId: number
+  venue: Venue
+  pair: Uint8Array
+  token0: Uint8Array
+  token1: Uint8Array
+  blockNumber: number
+  blockHash: Uint8Array
+  observedAt: number
+  reserve0: Uint8Array
+  reserve1: Uint8Array
+  depth: WireDepthPoint[]
+}
+export type WireEnvelope = { kind: PayloadKind; payload: Uint8Array; signer: Uint8Array; signature: Uint8Array }
+
+/** One borrower's position. Amounts in base units (Aave: base currency units), healthFactor WAD (maxUint256 without debt). */
+export type AccountHealth = {
+  borrower: Address
+  collateral: bigint
+  borrowAssets: bigint
+  healthFactor: bigint
+  liquidatable: boolean
+  maxSeizable: bigint
+}
+/** Domain form of a HealthSnapshot; observedAt in ms since the Unix epoch. */
+export type HealthSnapshot = {
+  chainId: number
+  protocol: LendingProtocol
+  /** Morpho market id, or an Aave pool address left-padded to 32 bytes. */
+  market: Hex
+  blockNumber: bigint
+  blockHash: Hex
+  observedAt: number
+  full: boolean
+  part: number
+  parts: number
+  accounts: AccountHealth[]
+}
+export type DepthPoint = { zeroForOne: boolean; impactBps: number; amountIn: bigint; amountOut: bigint }
+export type LiquiditySnapshot = {
+  chainId: number
+  venue: Venue
+  pair: Address
+  token0: Address
+  token1: Address
+  blockNumber: bigint
+  blockHash: Hex
+  observedAt: number
+  reserve0: bigint
+  reserve1: bigint
+  depth: DepthPoint[]
+}
+
+// ---------------------------------------------------------------- errors
+
+/** Codes of wire decoding failures (metric labels). */
+export type WireErrorCode = 'MALFORMED' | 'NON_CANONICAL' | 'INVALID_FIELD' | 'TOO_MANY_ITEMS'
+
+export type WireDecodeErrorType = WireDecodeError
+/** Thrown by every decoder on bytes that are not a canonical, rule-abiding message. */
+export class WireDecodeError extends BaseError {
+  override name = 'WireDecodeError'
+  readonly code: WireErrorCode
+  readonly field?: string
+  constructor(code: WireErrorCode, message: string, opts: { field?: string; cause?: unknown } = {}) {
+    super(`Cannot decode ${message}.`, {
+      cause: opts.cause,
+      metaMessages: opts.field ? [`Field: ${opts.field}`, 'See docs/wire.md for the field rules.'] : ['See docs/wire.md.'],
+    })
+    this.code = code
+    this.field = opts.field
+  }
+}
+
+export type WireEncodeErrorType = WireEncodeError
+/** Thrown by encoders given a value that breaks a field rule (e.g. an amount ≥ 2^256). */
+export class WireEncodeError extends BaseError {
+  override name = 'WireEncodeError'
+  readonly field: string
+  constructor(field: string, rule: string) {
+    super(`Cannot encode field ${field}: ${rule}.`, { metaMessages: ['See docs/wire.md for the field rules.'] })
+    this.field = field
+  }
+}
+
+// ---------------------------------------------------------------- schema
+
+const root = protobuf.Root.fromJSON(liqnetSchema as unknown as protobuf.INamespace)
+/** The protobufjs types, for tools and tests; prefer the typed functions below. */
+export const protoTypes = {
+  AccountHealth: root.lookupType('liqnet.v1.AccountHealth'),
+  HealthSnapshot: root.lookupType('liqnet.v1.HealthSnapshot'),
+  DepthPoint: root.lookupType('liqnet.v1.DepthPoint'),
+  LiquiditySnapshot: root.lookupType('liqnet.v1.LiquiditySnapshot'),
+  SignedEnvelope: root.lookupType('liqnet.v1.SignedEnvelope'),
+} as const
+
+// ---------------------------------------------------------------- amounts
+
+const EMPTY = new Uint8Array(0)
+const MAX_UINT256 = (1n << 256n) - 1n
+
+/** Encodes a uint256 as big-endian minimal bytes (0 → empty). @throws WireEncodeError if negative or ≥ 2^256. */
+export function amountToBytes(value: bigint, field = 'amount'): Uint8Array {
+  if (value < 0n || value > MAX_UINT256) throw new WireEncodeError(field, 'must be a uint256')
+  if (value === 0n) return EMPTY
+  let hex = value.toString(16)
+  if (hex.length & 1) hex = `0${hex}`
+  return hexToBytes(`0x${hex}`)
+}
+
+/** Decodes big-endian bytes (any length ≤ 32) to a bigint. */
+export function bytesToAmount(bytes: Uint8Array): bigint {
+  if (bytes.length === 0) return 0n
+  return BigInt(bytesToHex(bytes))
+}
+
+/** Writes big-endian minimal amount bytes right-aligned into a 32-byte word at `offset` of `out` (assumed zeroed). */
+export function writeWord(out: Uint8Array, offset: number, amount: Uint8Array): void {
+  out.set(amount, offset + 32 - amount.length)
+}
+
+function toBytesExact(hex: Hex, size: number, field: string): Uint8Array {
+  if (typeof hex !== 'string' || !/^0x[0-9a-fA-F]*$/.test(hex) || hex.length !== 2 + size * 2)
+    throw new WireEncodeError(field, `must be ${size} bytes of hex`)
+  return hexToBytes(hex)
+}
+function checkSafe(value: number | bigint, field: string, min = 0): number {
+  const n = typeof value === 'bigint' ? Number(value) : value
+  if (!Number.isSafeInteger(n) || n < min || (typeof value === 'bigint' && BigInt(n) !== value))
+    throw new WireEncodeError(field, `must be an integer in [${min}, 2^53-1]`)
+  return n
+}
+
+// ---------------------------------------------------------------- decode helpers
+
+type Decoded = Record<string, unknown>
+
+function decodeCanonical(type: protobuf.Type, bytes: Uint8Array, what: string): Decoded {
+  if (!(bytes instanceof Uint8Array)) throw new WireDecodeError('MALFORMED', `${what}: input is not bytes`)
+  let msg: protobuf.Message
+  try {
+    msg = type.decode(bytes)
+  } catch (err) {
+    throw new WireDecodeError('MALFORMED', `${what}: not a protobuf ${type.name}`, { cause: err })
+  }
+  let again: Uint8Array
+  try {
+    again = type.encode(msg).finish()
+  } catch (err) {
+    throw new WireDecodeError('MALFORMED', `${what}: unencodable ${type.name}`, { cause: err })
+  }
+  if (!equalBytes(again, bytes))
+    throw new WireDecodeError('NON_CANONICAL', `${what}: not the canonical encoding (field order, default values, unknown fields or varints)`)
+  return msg as unknown as Decoded
+}
+
+/** Constant-shape byte comparison. */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0
+}
+
+/** Lexicographic comparison of byte strings (-1, 0, 1). */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length))
+}
+
+function bytesField(m: Decoded, name: string): Uint8Array {
+  const v = m[name] as Uint8Array | never[]
+  return v instanceof Uint8Array ? v : EMPTY
+}
+function exactBytes(m: Decoded, name: string, size: number, what: string): Uint8Array {
+  const v = bytesField(m, name)
+  if (v.length !== size) throw new WireDecodeError('INVALID_FIELD', `${what}: ${name} must be ${size} bytes`, { field: name })
+  return v
+}
+function amountField(m: Decoded, name: string, what: string): Uint8Array {
+  const v = bytesField(m, name)
+  // Canonical amount: at most 32 bytes, no leading zero byte (zero is the empty string).
+  if (v.length > MAX_AMOUNT_BYTES || (v.length > 0 && v[0] === 0))
+    throw new WireDecodeError('INVALID_FIELD', `${what}: ${name} must be a minimal big-endian uint256`, { field: name })
+  return v
+}
+function u64Field(m: Decoded, name: string, what: string, min = 0): number {
+  const v = m[name] as protobuf.Long | number | undefined
+  let n: number
+  if (v === undefined || v === null) n = 0
+  else if (typeof v === 'number') n = v
+  else {
+    if (v.high >>> 0 > 0x1fffff) throw new WireDecodeError('INVALID_FIELD', `${what}: ${name} exceeds 2^53-1`, { field: name })
+    n = (v.high >>> 0) * 0x100000000 + (v.low >>> 0)
+  }
+  if (n < min) throw new WireDecodeError('INVALID_FIELD', `${what}: ${name} must be at least ${min}`, { field: name })
+  return n
+}
+function enumField<E extends number>(m: Decoded, name: string, allowed: readonly number[], what: string): E {
+  const v = (m[name] as number | undefined) ?? 0
+  if (!allowed.includes(v)) throw new WireDecodeError('INVALID_FIELD', `${what}: unknown ${name} ${v}`, { field: name })
+  return v as E
+}
+
+const PROTOCOLS = [LendingProtocol.morphoBlue, LendingProtocol.aaveV3] as const
+const VENUES = [Venue.uniswapV2] as const
+const KINDS = [PayloadKind.healthSnapshot, PayloadKind.liquiditySnapshot] as const
+
+// ---------------------------------------------------------------- envelope
+
+/** Encodes a SignedEnvelope (canonical). */
+export function encodeEnvelope(env: WireEnvelope): Uint8Array {
+  return protoTypes.SignedEnvelope.encode(env).finish()
+}
+
+/**
+ * Decodes a SignedEnvelope: kind known, payload non-empty, signer 20 bytes,
+ * signature 65 bytes with v ∈ {27, 28}. The payload is not decoded here.
+ * @throws WireDecodeError
+ */
+export function decodeEnvelope(bytes: Uint8Array): WireEnvelope {
+  const what = 'SignedEnvelope'
+  const m = decodeCanonical(protoTypes.SignedEnvelope, bytes, what)
+  const kind = enumField<PayloadKind>(m, 'kind', KINDS, what)
+  const payload = bytesField(m, 'payload')
+  if (payload.length === 0) throw new WireDecodeError('INVALID_FIELD', `${what}: empty payload`, { field: 'payload' })
+  const signer = exactBytes(m, 'signer', 20, what)
+  const signature = exactBytes(m, 'signature', 65, what)
+  if (signature[64] !== 27 && signature[64] !== 28)
+    throw new WireDecodeError('INVALID_FIELD', `${what}: signature v must be 27 or 28`, { field: 'signature' })
+  return { kind, payload, signer, signature }
+}
+
+// ---------------------------------------------------------------- health snapshot
+
+/** Encodes a wire-form HealthSnapshot (canonical: defaults omitted, accounts as given). */
+export function encodeWireHealthSnapshot(s: WireHealthSnapshot): Uint8Array {
+  return protoTypes.HealthSnapshot.encode(s).finish()
+}
+
+/**
+ * Decodes and checks a HealthSnapshot: chainId > 0, protocol known, market and blockHash
+ * 32 bytes, observedAt > 0, 1 ≤ parts ≤ MAX_SNAPSHOT_PARTS, part < parts, at most
+ * MAX_ACCOUNTS_PER_SNAPSHOT accounts sorted by strictly ascending borrower, amounts minimal.
+ * @throws WireDecodeError
+ */
+export function decodeHealthSnapshot(bytes: Uint8Array): WireHealthSnapshot {
+  const what = 'HealthSnapshot'
+  const m = decodeCanonical(protoTypes.HealthSnapshot, bytes, what)
+  const chainId = u64Field(m, 'chainId', what, 1)
+  const protocol = enumField<LendingProtocol>(m, 'protocol', PROTOCOLS, what)
+  const market = exactBytes(m, 'market', 32, what)
+  const blockNumber = u64Field(m, 'blockNumber', what)
+  const blockHash = exactBytes(m, 'blockHash', 32, what)
+  const observedAt = u64Field(m, 'observedAt', what, 1)
+  const full = m.full === true
+  const part = (m.part as number) ?? 0
+  const parts = (m.parts as number) ?? 0
+  if (parts < 1 || parts > MAX_SNAPSHOT_PARTS)
+    throw new WireDecodeError('INVALID_FIELD', `${what}: parts must be in [1, ${MAX_SNAPSHOT_PARTS}]`, { field: 'parts' })
+  if (part >= parts) throw new WireDecodeError('INVALID_FIELD', `${what}: part must be below parts`, { field: 'part' })
+  const raw = m.accounts as Decoded[]
+  if (raw.length > MAX_ACCOUNTS_PER_SNAPSHOT)
+    throw new WireDecodeError('TOO_MANY_ITEMS', `${what}: more than ${MAX_ACCOUNTS_PER_SNAPSHOT} accounts`, { field: 'accounts' })
+  const accounts: WireAccountHealth[] = new Array(raw.length)
+  const aw = 'AccountHealth'
+  let prev: Uint8Array | undefined
+  for (let i = 0; i < raw.length; i++) {
+    const a = raw[i]
+    const borrower = exactBytes(a, 'borrower', 20, aw)
+    if (prev !== undefined && compareBytes(prev, borrower) >= 0)
+      throw new WireDecodeError('INVALID_FIELD', `${what}: accounts must be sorted by strictly ascending borrower`, { field: 'accounts' })
+    prev = borrower
+    accounts[i] = {
+      borrower,
+      collateral: amountField(a, 'collateral', aw),
+      borrowAssets: amountField(a, 'borrowAssets', aw),
+      healthFactor: amountField(a, 'healthFactor', aw),
+      liquidatable: a.liquidatable === true,
+      maxSeizable: amountField(a, 'maxSeizable', aw),
+    }
+  }
+  return { chainId, protocol, market, blockNumber, blockHash, observedAt, full, part, parts, accounts }
+}
+
+/**
+ * Converts a domain HealthSnapshot to wire form, sorting accounts by borrower.
+ * @throws WireEncodeError on a field that breaks a rule (duplicate borrower, amount ≥ 2^256, ...).
+ */
+export function healthSnapshotToWire(s: HealthSnapshot): WireHealthSnapshot {
+  if (!Object.values(LendingProtocol).includes(s.protocol)) throw new WireEncodeError('protocol', 'unknown lending protocol')
+  if (s.accounts.length > MAX_ACCOUNTS_PER_SNAPSHOT) throw new WireEncodeError('accounts', `at most ${MAX_ACCOUNTS_PER_SNAPSHOT}; split into parts`)
+  const parts = checkSafe(s.parts, 'parts', 1)
+  const part = checkSafe(s.part, 'part')
+  if (parts > MAX_SNAPSHOT_PARTS || part >= parts) throw new WireEncodeError('part', `need part < parts ≤ ${MAX_SNAPSHOT_PARTS}`)
+  const accounts = s.accounts.map((a) => ({
+    borrower: toBytesExact(a.borrower, 20, 'borrower'),
+    collateral: amountToBytes(a.collateral, 'collateral'),
+    borrowAssets: amountToBytes(a.borrowAssets, 'borrowAssets'),
+    healthFactor: amountToBytes(a.healthFactor, 'healthFactor'),
+    liquidatable: a.liquidatable,
+    maxSeizable: amountToBytes(a.maxSeizable, 'maxSeizable'),
+  }))
+  accounts.sort((x, y) => compareBytes(x.borrower, y.borrower))
+  for (let i = 1; i < accounts.length; i++)
+    if (compareBytes(accounts[i - 1].borrower, accounts[i].borrower) === 0) throw new WireEncodeError('accounts', 'duplicate borrower')
+  return {
+    chainId: checkSafe(s.chainId, 'chainId', 1),
+    protocol: s.protocol,
+    market: toBytesExact(s.market, 32, 'market'),
+    blockNumber: checkSafe(s.blockNumber, 'blockNumber'),
+    blockHash: toBytesExact(s.blockHash, 32, 'blockHash'),
+    observedAt: checkSafe(s.observedAt, 'observedAt', 1),
+    full: s.full,
+    part,
+    parts,
+    accounts,
+  }
+}
+
+/** Converts a decoded wire AccountHealth to the domain form. */
+export function accountHealthFromWire(a: WireAccountHealth): AccountHealth {
+  return {
+    borrower: bytesToHex(a.borrower),
+    collateral: bytesToAmount(a.collateral),
+    borrowAssets: bytesToAmount(a.borrowAssets),
+    healthFactor: bytesToAmount(a.healthFactor),
+    liquidatable: a.liquidatable,
+    maxSeizable: bytesToAmount(a.maxSeizable),
+  }
+}
+
+/** Converts a decoded wire HealthSnapshot to the domain form. */
+export function healthSnapshotFromWire(s: WireHealthSnapshot): HealthSnapshot {
+  return {
+    chainId: s.chainId,
+    protocol: s.protocol,
+    market: bytesToHex(s.market),
+    blockNumber: BigInt(s.blockNumber),
+    blockHash: bytesToHex(s.blockHash),
+    observedAt: s.observedAt,
+    full: s.full,
+    part: s.part,
+    parts: s.parts,
+    accounts: s.accounts.map(accountHealthFromWire),
+  }
+}
+
+/** Domain → canonical bytes. @throws WireEncodeError */
+export function encodeHealthSnapshot(s: HealthSnapshot): Uint8Array {
+  return encodeWireHealthSnapshot(healthSnapshotToWire(s))
+}
+
+// ---------------------------------------------------------------- liquidity snapshot
+
+export function encodeWireLiquiditySnapshot(s: WireLiquiditySnapshot): Uint8Array {
+  return protoTypes.LiquiditySnapshot.encode(s).finish()
+}
+
+/**
+ * Decodes and checks a LiquiditySnapshot: chainId > 0, venue known, pair/token0/token1 20 bytes,
+ * token0 < token1, at most MAX_DEPTH_POINTS depth points sorted by strictly ascending
+ * (zeroForOne, impactBps) with 1 ≤ impactBps ≤ 10000, amounts minimal.
+ * @throws WireDecodeError
+ */
+export function decodeLiquiditySnapshot(bytes: Uint8Array): WireLiquiditySnapshot {
+  const what = 'LiquiditySnapshot'
+  const m = decodeCanonical(protoTypes.LiquiditySnapshot, bytes, what)
+  const chainId = u64Field(m, 'chainId', what, 1)
+  const venue = enumField<Venue>(m, 'venue', VENUES, what)
+  const pair = exactBytes(m, 'pair', 20, what)
+  const token0 = exactBytes(m, 'token0', 20, what)
+  const token1 = exactBytes(m, 'token1', 20, what)
+  if (compareBytes(token0, token1) >= 0) throw new WireDecodeError('INVALID_FIELD', `${what}: token0 must sort below token1`, { field: 'token0' })
+  const blockNumber = u64Field(m, 'blockNumber', what)
+  const blockHash = exactBytes(m, 'blockHash', 32, what)
+  const observedAt = u64Field(m, 'observedAt', what, 1)
+  const reserve0 = amountField(m, 'reserve0', what)
+  const reserve1 = amountField(m, 'reserve1', what)
+  const raw = m.depth as Decoded[]
+  if (raw.length > MAX_DEPTH_POINTS) throw new WireDecodeError('TOO_MANY_ITEMS', `${what}: more than ${MAX_DEPTH_POINTS} depth points`, { field: 'depth' })
+  const depth: WireDepthPoint[] = []
+  let prevKey = -1
+  for (const p of raw) {
+    const zeroForOne = p.zeroForOne === true
+    const impactBps = (p.impactBps as number) ?? 0
+    if (impactBps < 1 || impactBps > 10_000) throw new WireDecodeError('INVALID_FIELD', `DepthPoint: impactBps must be in [1, 10000]`, { field: 'impactBps' })
+    const key = (zeroForOne ? 100_000 : 0) + impactBps
+    if (key <= prevKey) throw new WireDecodeError('INVALID_FIELD', `${what}: depth must be sorted by ascending (zeroForOne, impactBps)`, { field: 'depth' })
+    prevKey = key
+    depth.push({ zeroForOne, impactBps, amountIn: amountField(p, 'amountIn', 'DepthPoint'), amountOut: amountField(p, 'amountOut', 'DepthPoint') })
+  }
+  return { chainId, venue, pair, token0, token1, blockNumber, blockHash, observedAt, reserve0, reserve1, depth }
+}
+
+/** @throws WireEncodeError */
+export function liquiditySnapshotToWire(s: LiquiditySnapshot): WireLiquiditySnapshot {
+  if (!Object.values(Venue).includes(s.venue)) throw new WireEncodeError('venue', 'unknown venue')
+  if (s.depth.length > MAX_DEPTH_POINTS) throw new WireEncodeError('depth', `at most ${MAX_DEPTH_POINTS} points`)
+  const depth = s.depth.map((p) => {
+    const impactBps = checkSafe(p.impactBps, 'impactBps', 1)
+    if (impactBps > 10_000) throw new WireEncodeError('impactBps', 'must be at most 10000')
+    return { zeroForOne: p.zeroForOne, impactBps, amountIn: amountToBytes(p.amountIn, 'amountIn'), amountOut: amountToBytes(p.amountOut, 'amountOut') }
+  })
+  depth.sort((a, b) => Number(a.zeroForOne) - Number(b.zeroForOne) || a.impactBps - b.impactBps)
+  for (let i = 1; i < depth.length; i++)
+    if (depth[i - 1].zeroForOne === depth[i].zeroForOne && depth[i - 1].impactBps === depth[i].impactBps)
+      throw new WireEncodeError('depth', 'duplicate (zeroForOne, impactBps) point')
+  const token0 = toBytesExact(s.token0, 20, 'token0')
+  const token1 = toBytesExact(s.token1, 20, 'token1')
+  if (compareBytes(token0, token1) >= 0) throw new WireEncodeError('token0', 'must sort below token1')
+  return {
+    chainId: checkSafe(s.chainId, 'chainId', 1),
+    venue: s.venue,
+    pair: toBytesExact(s.pair, 20, 'pair'),
+    token0,
+    token1,
+    blockNumber: checkSafe(s.blockNumber, 'blockNumber'),
+    blockHash: toBytesExact(s.blockHash, 32, 'blockHash'),
+    observedAt: checkSafe(s.observedAt, 'observedAt', 1),
+    reserve0: amountToBytes(s.reserve0, 'reserve0'),
+    reserve1: amountToBytes(s.reserve1, 'reserve1'),
+    depth,
+  }
+}
+
+export function liquiditySnapshotFromWire(s: WireLiquiditySnapshot): LiquiditySnapshot {
+  return {
+    chainId: s.chainId,
+    venue: s.venue,
+    pair: bytesToHex(s.pair),
+    token0: bytesToHex(s.token0),
+    token1: bytesToHex(s.token1),
+    blockNumber: BigInt(s.blockNumber),
+    blockHash: bytesToHex(s.blockHash),
+    observedAt: s.observedAt,
+    reserve0: bytesToAmount(s.reserve0),
+    reserve1: bytesToAmount(s.reserve1),
+    depth: s.depth.map((p) => ({ zeroForOne: p.zeroForOne, impactBps: p.impactBps, amountIn: bytesToAmount(p.amountIn), amountOut: bytesToAmount(p.amountOut) })),
+  }
+}
+
+export function encodeLiquiditySnapshot(s: LiquiditySnapshot): Uint8Array {
+  return encodeWireLiquiditySnapshot(liquiditySnapshotToWire(s))
+}

@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { PrivateKey } from '@libp2p/interface'
+import type { Address } from 'viem'
+import { getFreePort } from '../../../chains/devnet/ports.js'
+import { PayloadKind } from '../../../protocol/proto/codec.js'
+import { createOperatorSigner, signPayload, type OperatorSigner } from '../../../protocol/signing/envelope.js'
+import { GossipType, formatTopic } from '../../../protocol/topics.js'
+import { createGossipNode, type GossipNode, type GossipNodeOptions } from '../../../node/gossip/node.js'
+import { peerKeyFromSeed } from '../../../node/p2p/keys.js'
+import { TEST_KEYS, bytesOf, makeWireHealthSnapshot } from '../../unit/gossip/fixtures.js'
+
+export const CHAIN_ID = 31337
+
+export type ClusterMember = { index: number; key: PrivateKey; peerId: string; port: number; address: string; signer: OperatorSigner; storePath: string }
+
+/** Plans n members: keys, ports, addresses (nothing started). */
+export async function planCluster(n: number, label = 'c'): Promise<{ members: ClusterMember[]; operators: Address[]; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), `liqnet-gossip-${label}-`))
+  const members: ClusterMember[] = []
+  for (let i = 0; i < n; i++) {
+    const key = await peerKeyFromSeed(bytesOf(`${label}/peer/${i}`, 32))
+    const peerId = peerIdFromPrivateKey(key).toString()
+    const port = await getFreePort()
+    members.push({ index: i, key, peerId, port, address: `/ip4/127.0.0.1/tcp/${port}/p2p/${peerId}`, signer: createOperatorSigner(TEST_KEYS[i % TEST_KEYS.length]), storePath: join(dir, `node${i}`) })
+  }
+  return { members, operators: members.map((m) => m.signer.address), dir }
+}
+
+/** Static peers of member i: a ring plus chords, so each node has ≥ 2 neighbours and the graph stays connected. */
+export function peersOf(members: ClusterMember[], i: number): string[] {
+  const n = members.length
+  const set = new Set<number>()
+  for (const d of [1, 2, Math.floor(n / 2)]) {
+    if (d <= 0 || d >= n) continue
+    set.add((i + d) % n)
+    set.add((i - d + n) % n)
+  }
+  set.delete(i)
+  return [...set].map((j) => members[j].address)
+}
+
+export function nodeOptions(m: ClusterMember, members: ClusterMember[], operators: Address[], extra: Partial<GossipNodeOptions> = {}): GossipNodeOptions {
+  return {
+    privateKey: m.key,
+    storePath: m.storePath,
+    chainIds: [CHAIN_ID],
+    operators,
+    ...extra,
+    p2p: { listen: [`/ip4/127.0.0.1/tcp/${m.port}`], staticPeers: peersOf(members, m.index), ...extra.p2p },
+  }
+}
+
+export async function startCluster(n: number, label: string, extra: Partial<GossipNodeOptions> = {}) {
+  const plan = await planCluster(n, label)
+  const nodes: GossipNode[] = await Promise.all(plan.members.map((m) => createGossipNode(nodeOptions(m, plan.members, plan.operators, extra))))
+  return { ...plan, nodes }
+}
+
+export const healthTopic = formatTopic({ type: GossipType.health, chainId: CHAIN_ID })
+
+/** Waits until every node sees at least `min` subscribers of the health topic. */
+export async function waitForMesh(nodes: GossipNode[], min: number, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (Date.now() < until) {
+    if (nodes.every((n) => n.host.pubsub.getSubscribers(healthTopic).length >= min && n.host.pubsub.getMeshPeers(healthTopic).length >= Math.min(min, 1))) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`mesh did not form: ${nodes.map((n) => n.host.pubsub.getSubscribers(healthTopic).length).join(',')}`)
+}
+
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (Date.now() < until) {
+    if (await cond()) return
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+/** A signed health snapshot of member `signer` at `block`. */
+export function signedHealth(signer: OperatorSigner, domainSeparator: Uint8Array, opts: { block: number; n?: number; seed?: string; observedAt?: number }) {
+  const s = makeWireHealthSnapshot({ n: opts.n ?? 4, seed: opts.seed ?? 'mkt', blockNumber: BigInt(opts.block), observedAt: opts.observedAt ?? Date.now() })
+  return { snapshot: s, ...signPayload({ kind: PayloadKind.healthSnapshot, snapshot: s }, signer, domainSeparator) }
+}
+
+export function cleanup(dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
+}
