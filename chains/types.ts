@@ -78,6 +78,8 @@ export type AaveReservePosition = {
   liquidationBonusBps: bigint
   liquidationThresholdBps: bigint
   liquidationProtocolFeeBps: bigint
+  /** Most of this debt one liquidationCall may repay (close factor applied), asset base units; 0 when healthy or no debt. */
+  maxDebtToCover: bigint
 }
 
 /** One Aave V3 user at one block, from `Pool.getUserAccountData` and the per-reserve balances. */
@@ -94,6 +96,8 @@ export type AaveAccountHealth = AccountHealthBase & {
   ltvBps: bigint
   /** 5000 (50%) or 10000 (100% when the health factor is ≤ 0.95). */
   closeFactorBps: bigint
+  /** The user's eMode category (0 = none). */
+  eModeCategory: number
   /** Reserves where the user has collateral or debt (empty when reserves were not read). */
   reserves: AaveReservePosition[]
 }

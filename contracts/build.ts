@@ -348,8 +348,15 @@ async function build(started: number): Promise<void> {
 
   const results = await Promise.all(stale.map(async (u) => ({ unit: u, ...(await compileInWorker(u)) })))
   let count = 0
+  let failed: unknown
   for (const { unit, output } of results) {
-    const artifacts = collect(unit, output, verbose)
+    let artifacts: Artifact[]
+    try {
+      artifacts = collect(unit, output, verbose)
+    } catch (err) {
+      failed ??= err // keep what the other unit produced; report after saving it
+      continue
+    }
     const names = artifacts.map((a) => a.contractName)
     for (const old of state[unit.key]?.names ?? []) {
       if (!names.includes(old)) rmSync(join(artifactsDir, `${old}.json`), { force: true })
@@ -357,6 +364,10 @@ async function build(started: number): Promise<void> {
     for (const a of artifacts) writeAtomic(join(artifactsDir, `${a.contractName}.json`), `${JSON.stringify(a, null, 1)}\n`)
     state[unit.key] = { hash: hashes[unit.key], names }
     count += artifacts.length
+  }
+  if (failed) {
+    writeAtomic(hashFile, `${JSON.stringify({ ...state, abis: undefined }, null, 1)}\n`)
+    throw failed
   }
   writeAbis(state.ours?.names ?? [], state.morpho?.names ?? [])
   state.abis = abisHash

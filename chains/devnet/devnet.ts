@@ -96,7 +96,8 @@ function viemChain(c: { name: string; chainId: number }, rpcUrl: string): Chain 
 export function devnetClient(chain: Pick<DevnetChain, 'name' | 'chainId' | 'rpcUrl'>): PublicClient {
   return createPublicClient({
     chain: viemChain(chain, chain.rpcUrl),
-    transport: http(chain.rpcUrl, { batch: { batchSize: 200, wait: 0 }, retryCount: 0 }),
+    // Long timeout: receipts of bulk-seeding transactions carry thousands of logs.
+    transport: http(chain.rpcUrl, { batch: { batchSize: 50, wait: 0 }, retryCount: 0, timeout: 120_000 }),
     pollingInterval: 20,
   }) as PublicClient
 }

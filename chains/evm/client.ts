@@ -11,7 +11,8 @@ import {
   BaseError as ViemBaseError,
 } from 'viem'
 import { BaseError } from '../../protocol/errors.js'
-import { InvalidRpcResponseError, isTransportFailure, redactUrl, RpcUnavailableError } from './errors.js'
+import type { BlockRef } from '../types.js'
+import { ChainReadError, InvalidRpcResponseError, isTransportFailure, redactUrl, RpcUnavailableError, toChainError } from './errors.js'
 
 /** The canonical Multicall3 address (same on every chain it is deployed on; the devnet plants it there too). */
 export const MULTICALL3_ADDRESS: Address = '0xcA11bde05977b3631167028862bE2a173976CA11'
@@ -242,4 +243,20 @@ function resolveOptions(o: ChainClientOptions): ChainClientConfig {
 export async function assertChainId(client: ChainClient): Promise<void> {
   const id = await client.getChainId()
   if (id !== client.liqnet.chainId) throw new ChainIdMismatchError(client.liqnet.chainId, id)
+}
+
+/**
+ * Reads a block's number, hash and timestamp (s): the reference every read at that block carries.
+ * @param blockNumber default the latest block.
+ * @throws RpcUnavailableError, ChainReadError
+ */
+export async function readBlockRef(client: ChainClient, blockNumber?: bigint): Promise<BlockRef> {
+  let b
+  try {
+    b = blockNumber === undefined ? await client.getBlock({ blockTag: 'latest' }) : await client.getBlock({ blockNumber })
+  } catch (err) {
+    throw toChainError(err, { chainId: client.liqnet.chainId, what: 'getBlock' })
+  }
+  if (b.number === null || b.hash === null) throw new ChainReadError('The block is pending.', { chainId: client.liqnet.chainId })
+  return { chainId: client.liqnet.chainId, blockNumber: b.number, blockHash: b.hash, timestamp: b.timestamp }
 }

@@ -1,4 +1,4 @@
-import { type Address, formatLog, type Hex, type Log, numberToHex, type RpcLog } from 'viem'
+import { type Address, formatLog, type Hex, type Log, numberToHex, type RpcLog, toEventSelector } from 'viem'
 import type { ChainClient } from './client.js'
 import { ChainReadError, RpcUnavailableError, toChainError } from './errors.js'
 
@@ -99,4 +99,24 @@ export async function getLogsChunked(client: ChainClient, params: GetLogsChunked
 /** The address in an indexed `address` topic (the low 20 bytes), lowercased. */
 export function topicToAddress(topic: Hex): Address {
   return `0x${topic.slice(26)}` as Address
+}
+
+/**
+ * The topic0 of event `name` in `abi`, and the topic index (1-based) of its indexed input `param`.
+ * @throws ChainReadError when the ABI lacks the event or the input is not indexed.
+ */
+export function eventTopic(abi: readonly unknown[], name: string, param?: string): { topic0: Hex; topicIndex: number } {
+  const ev = (abi as readonly { type: string; name?: string; inputs?: readonly { name: string; indexed?: boolean }[] }[]).find(
+    (x) => x.type === 'event' && x.name === name,
+  )
+  if (!ev) throw new ChainReadError(`The ABI lacks event ${name}.`)
+  const topic0 = toEventSelector(ev as never)
+  if (param === undefined) return { topic0, topicIndex: 0 }
+  let k = 0
+  for (const input of ev.inputs ?? []) {
+    if (!input.indexed) continue
+    k++
+    if (input.name === param) return { topic0, topicIndex: k }
+  }
+  throw new ChainReadError(`Event ${name} has no indexed input ${param}.`)
 }

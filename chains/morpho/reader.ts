@@ -17,7 +17,7 @@ import {
   type MorphoMarketParams,
   type MorphoPosition,
 } from '../../protocol/risk/morpho.js'
-import type { ChainClient } from '../evm/client.js'
+import { type ChainClient, readBlockRef } from '../evm/client.js'
 import { ChainReadError, decodeRevert, toChainError } from '../evm/errors.js'
 import { keccak256Short } from '../evm/keccak.js'
 import { getLogsChunked, topicToAddress } from '../evm/logs.js'
@@ -175,17 +175,6 @@ export function borrowerOfLog(log: Pick<Log, 'topics'>): Address | undefined {
 
 // ───────────────────────────── market state ─────────────────────────────
 
-/** Reads the block's number, hash and timestamp. @throws RpcUnavailableError, ChainReadError */
-export async function readBlockRef(client: ChainClient, blockNumber?: bigint): Promise<BlockRef> {
-  try {
-    const b = blockNumber === undefined ? await client.getBlock({ blockTag: 'latest' }) : await client.getBlock({ blockNumber })
-    if (b.number === null || b.hash === null) throw new ChainReadError('The block is pending.')
-    return { chainId: client.liqnet.chainId, blockNumber: b.number, blockHash: b.hash, timestamp: b.timestamp }
-  } catch (err) {
-    throw toChainError(err, { chainId: client.liqnet.chainId, what: 'getBlock' })
-  }
-}
-
 /**
  * Reads, at one block, each market's stored state (`market(id)`), its params (`idToMarketParams`),
  * its oracle's `price()` and its IRM's `borrowRateView(params, stored)` — two multicall rounds — then
@@ -340,8 +329,6 @@ export function positionBorrowSharesAndCollateralSlot(id: Hex, user: Address): H
   return slotOf({ market: id, borrower: user })
 }
 
-const HEX_DIGITS = '0123456789abcdef'
-
 /** Value of one hex digit's char code (0-9, a-f, A-F). */
 function nibble(c: number): number {
   return c <= 57 ? c - 48 : (c | 32) - 87
@@ -360,26 +347,28 @@ function positionSlotFromInner(inner: Hex, user: Address): Hex {
     h[i] = (h[i] + 1) & 0xff
     if (h[i] !== 0) break
   }
-  let out = '0x'
-  for (let i = 0; i < 32; i++) out += HEX_DIGITS[h[i] >> 4] + HEX_DIGITS[h[i] & 15]
-  return out as Hex
+  return `0x${Buffer.from(h.buffer, h.byteOffset, 32).toString('hex')}` as Hex
 }
 
-const innerSlotCache = new Map<string, Hex>()
-/** Slot of each key, cached per (market, user): the keccak costs more than the read. */
-const slotCache = new Map<string, Hex>()
+/** market id → (lowercase borrower → slot). The keccak costs more than the read, and borrowers are read every block. */
+const slotCache = new Map<string, { inner: Hex; slots: Map<string, Hex> }>()
+const MAX_CACHED_SLOTS = 2_000_000
+let cachedSlots = 0
+
 function slotOf(key: MorphoPositionKey): Hex {
-  const k = key.market + key.borrower
-  let slot = slotCache.get(k)
+  let m = slotCache.get(key.market)
+  if (m === undefined) {
+    m = { inner: keccak256(`${key.market}${MORPHO_POSITION_SLOT.toString(16).padStart(64, '0')}` as Hex), slots: new Map() }
+    slotCache.set(key.market, m)
+  }
+  let slot = m.slots.get(key.borrower)
   if (slot === undefined) {
-    let inner = innerSlotCache.get(key.market)
-    if (inner === undefined) {
-      inner = keccak256(`${key.market}${MORPHO_POSITION_SLOT.toString(16).padStart(64, '0')}` as Hex)
-      innerSlotCache.set(key.market, inner)
+    slot = positionSlotFromInner(m.inner, key.borrower)
+    if (++cachedSlots > MAX_CACHED_SLOTS) {
+      slotCache.clear()
+      cachedSlots = 0
     }
-    slot = positionSlotFromInner(inner, key.borrower)
-    if (slotCache.size > 1_000_000) slotCache.clear()
-    slotCache.set(k, slot)
+    m.slots.set(key.borrower, slot)
   }
   return slot
 }

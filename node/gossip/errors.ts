@@ -38,6 +38,8 @@ export enum GossipErrorCode {
   EQUIVOCATION_KNOWN = 'EQUIVOCATION_KNOWN',
   // queueing
   QUEUE_FULL = 'QUEUE_FULL',
+  // a bug of ours, not the peer's fault
+  INTERNAL = 'INTERNAL',
 }
 
 /** The action each code maps to. Equivocation is ACCEPTed once so that every node receives the evidence. */
@@ -57,6 +59,7 @@ export const gossipErrorAction: { [K in GossipErrorCode]: GossipAction } = {
   [GossipErrorCode.EQUIVOCATION]: GossipAction.ACCEPT,
   [GossipErrorCode.EQUIVOCATION_KNOWN]: GossipAction.IGNORE,
   [GossipErrorCode.QUEUE_FULL]: GossipAction.IGNORE,
+  [GossipErrorCode.INTERNAL]: GossipAction.IGNORE,
 }
 
 export type GossipValidationErrorType = GossipValidationError

@@ -115,7 +115,8 @@ export class SnapshotValidator {
   private readonly latest = new Map<string, number>()
 
   constructor(options: ValidatorOptions) {
-    this.o = { ...defaultValidatorOptions, now: Date.now, backend: defaultBackend, ...options }
+    const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as ValidatorOptions
+    this.o = { ...defaultValidatorOptions, now: Date.now, backend: defaultBackend, ...defined }
   }
 
   get operators(): OperatorSet {
@@ -130,7 +131,7 @@ export class SnapshotValidator {
     try {
       return this.validateOrThrow(type, topicChainId, data, receivedAt)
     } catch (err) {
-      const error = err instanceof GossipValidationError ? err : new GossipValidationError(GossipErrorCode.MALFORMED, 'Unexpected validation failure.', { cause: err })
+      const error = err instanceof GossipValidationError ? err : new GossipValidationError(GossipErrorCode.INTERNAL, 'Unexpected validation failure.', { cause: err })
       return { action: error.action as GossipAction.IGNORE | GossipAction.REJECT, code: error.code, error }
     }
   }

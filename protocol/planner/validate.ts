@@ -88,9 +88,9 @@ function symbolOf(value: unknown, field: Field, assets: Map<string, AssetInput>)
 export function canonicalize(inputs: PlanInputs, params: PlanParams): Canonical {
   if (inputs === null || typeof inputs !== 'object') fail('inputs', 'must be an object')
   validateParams(params)
-  const list = <T>(v: T[] | undefined, field: string): T[] => {
+  const list = <T>(v: T[] | undefined, field: Field): T[] => {
     if (v === undefined) return []
-    if (!Array.isArray(v)) fail(field, 'must be an array')
+    if (!Array.isArray(v)) fail(name(field), 'must be an array')
     return v
   }
 
@@ -193,11 +193,11 @@ export function canonicalize(inputs: PlanInputs, params: PlanParams): Canonical 
     const aaveKey = aaveMarketKey(chainId, pool)
     const market = aaveMarkets.get(aaveKey)
     if (!market) fail(`${f()}.pool`, 'names no pool of `aaveMarkets`', pool)
-    const side = (entries: { asset: string; balance: bigint }[], side: 'collateral' | 'debt') => {
+    const side = (entries: { asset: string; balance: bigint }[], which: 'collateral' | 'debt') => {
       const seen = new Set<string>()
-      const out = list(entries, `${f()}.${side}`)
+      const out = list(entries, () => `${f()}.${which}`)
         .map((e, j) => {
-          const g = (): string => `${f()}.${side}[${j}]`
+          const g = (): string => `${f()}.${which}[${j}]`
           const asset = symbolOf(e?.asset, () => `${g()}.asset`, assets)
           if (!market.reserves.has(asset)) fail(`${g()}.asset`, 'is not a reserve of this pool', asset)
           if (seen.has(asset)) fail(`${g()}.asset`, 'listed twice', asset)

@@ -183,6 +183,11 @@ export function accrueInterest(market: MorphoMarket, borrowRate: bigint, timesta
  */
 export function liquidationIncentiveFactor(lltv: bigint): bigint {
   checkLltv(lltv)
+  return lifOf(lltv)
+}
+
+/** {@link liquidationIncentiveFactor} without the input check. */
+function lifOf(lltv: bigint): bigint {
   return min(MAX_LIQUIDATION_INCENTIVE_FACTOR, wDivDown(WAD, WAD - wMulDown(LIQUIDATION_CURSOR, WAD - lltv)))
 }
 
@@ -263,7 +268,11 @@ export function seizedAssetsForRepaidShares(repaidShares: bigint, market: Morpho
   assertNonNegative(repaidShares, 'repaidShares')
   checkMarket(market)
   checkPrice(price)
-  const lif = liquidationIncentiveFactor(lltv)
+  return seizedFor(repaidShares, market, price, liquidationIncentiveFactor(lltv))
+}
+
+/** {@link seizedAssetsForRepaidShares} without input checks, with the LIF given. */
+function seizedFor(repaidShares: bigint, market: MorphoMarket, price: bigint, lif: bigint): bigint {
   return mulDivDown(
     wMulDown(toAssetsDown(repaidShares, market.totalBorrowAssets, market.totalBorrowShares), lif),
     ORACLE_PRICE_SCALE,
@@ -285,7 +294,11 @@ export function repaidSharesForSeizedAssets(seizedAssets: bigint, market: Morpho
   assertNonNegative(seizedAssets, 'seizedAssets')
   checkMarket(market)
   checkPrice(price)
-  const lif = liquidationIncentiveFactor(lltv)
+  return repaidFor(seizedAssets, market, price, liquidationIncentiveFactor(lltv))
+}
+
+/** {@link repaidSharesForSeizedAssets} without input checks, with the LIF given. */
+function repaidFor(seizedAssets: bigint, market: MorphoMarket, price: bigint, lif: bigint): bigint {
   return toSharesUp(
     wDivUp(mulDivUp(seizedAssets, price, ORACLE_PRICE_SCALE), lif),
     market.totalBorrowAssets,
@@ -328,6 +341,11 @@ export function maxLiquidation(position: MorphoPosition, market: MorphoMarket, p
   checkMarket(market)
   checkPosition(position, market)
   checkPrice(price)
+  return maxLiquidationOf(position, market, price, liquidationIncentiveFactor(lltv))
+}
+
+/** {@link maxLiquidation} without input checks, with the LIF given. */
+function maxLiquidationOf(position: MorphoPosition, market: MorphoMarket, price: bigint, lif: bigint): MorphoMaxLiquidation {
   if (position.borrowShares === 0n) return { seizedAssets: 0n, repaidShares: 0n, by: 'repaidShares' }
   // A zero price makes the repaidShares path divide by zero; the seizedAssets path still takes everything.
   if (price === 0n) {
@@ -335,21 +353,20 @@ export function maxLiquidation(position: MorphoPosition, market: MorphoMarket, p
       ? { seizedAssets: position.collateral, repaidShares: 0n, by: 'seizedAssets' }
       : { seizedAssets: 0n, repaidShares: 0n, by: 'repaidShares' }
   }
-  const seizedForAll = seizedAssetsForRepaidShares(position.borrowShares, market, price, lltv)
+  const seizedForAll = seizedFor(position.borrowShares, market, price, lif)
   if (seizedForAll <= position.collateral) {
     return { seizedAssets: seizedForAll, repaidShares: position.borrowShares, by: 'repaidShares' }
   }
   if (position.collateral > 0n) {
     return {
       seizedAssets: position.collateral,
-      repaidShares: repaidSharesForSeizedAssets(position.collateral, market, price, lltv),
+      repaidShares: repaidFor(position.collateral, market, price, lif),
       by: 'seizedAssets',
     }
   }
   // No collateral left: `seizedAssets = 0` is "inconsistent input", but repaying the most shares that still seize
   // 0 collateral (repaidSharesForSeizedAssets(1) − 1, by the Galois connection) is accepted and realizes the bad debt.
-  const repaidShares = repaidSharesForSeizedAssets(1n, market, price, lltv) - 1n
-  return { seizedAssets: 0n, repaidShares, by: 'repaidShares' }
+  return { seizedAssets: 0n, repaidShares: repaidFor(1n, market, price, lif) - 1n, by: 'repaidShares' }
 }
 
 /**
@@ -414,8 +431,10 @@ export function simulateLiquidation(
   if (maxBorrow(position, price, lltv) >= borrowedAssets(position, market)) {
     throw new RiskRevertError('position is healthy', source)
   }
-  if (seizedAssets > 0n) repaidShares = repaidSharesForSeizedAssets(seizedAssets, market, price, lltv)
-  else seizedAssets = seizedAssetsForRepaidShares(repaidShares, market, price, lltv)
+  // The liquidation incentive factor is min(maxLiquidationIncentiveFactor, 1/(1 - cursor*(1 - lltv))).
+  const lif = lifOf(lltv)
+  if (seizedAssets > 0n) repaidShares = repaidFor(seizedAssets, market, price, lif)
+  else seizedAssets = seizedFor(repaidShares, market, price, lif)
 
   const repaidAssets = toAssetsUp(repaidShares, market.totalBorrowAssets, market.totalBorrowShares)
   // Same order of checks as the contract: toUint128, then the checked subtractions.
@@ -516,7 +535,7 @@ export function evaluateMorphoPosition(
   let maxSeizable = 0n
   let maxRepaidShares = 0n
   if (liquidatable) {
-    const m = maxLiquidation(position, market, price, lltv)
+    const m = maxLiquidationOf(position, market, price, lif)
     maxSeizable = m.seizedAssets
     maxRepaidShares = m.repaidShares
   }

@@ -30,7 +30,7 @@ describe('gossip network: real libp2p nodes in one process (network)', function 
         return n.service.publish({ type: GossipType.health, chainId: CHAIN_ID }, msg.bytes).then((o) => ({ o, msg }))
       }),
     )
-    for (const { o } of published) assert.equal(o.action, 'ACCEPT')
+    for (const { o } of published) assert.equal(o.action, 'ACCEPT', o.action === 'ACCEPT' ? '' : `${o.code} ${o.error.message}`)
     const marketHex = bytesToHex(published[0].msg.snapshot.market)
     const borrower = bytesToHex(published[0].msg.snapshot.accounts[0].borrower)
     await waitFor(async () => {
