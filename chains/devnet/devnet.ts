@@ -48,7 +48,7 @@ import {
   type ScenarioChain,
 } from './scenario.js'
 import { Sender } from './sender.js'
-import type { ChainDeployment, Devnet, DevnetChain, MarketParams, StartDevnetOptions } from './types.js'
+import type { ChainDeployment, Devnet, DevnetBulkSeed, DevnetBulkSeeded, DevnetChain, MarketParams, StartDevnetOptions } from './types.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repoRoot = resolve(here, '..', '..')
@@ -93,11 +93,12 @@ function viemChain(c: { name: string; chainId: number }, rpcUrl: string): Chain 
 }
 
 /** A viem public client for a devnet chain (HTTP, short polling, Multicall3 known). */
-export function devnetClient(chain: Pick<DevnetChain, 'name' | 'chainId' | 'rpcUrl'>): PublicClient {
+export function devnetClient(chain: Pick<DevnetChain, 'name' | 'chainId' | 'rpcUrl'>, opts: { batch?: boolean } = {}): PublicClient {
   return createPublicClient({
     chain: viemChain(chain, chain.rpcUrl),
-    // Long timeout: receipts of bulk-seeding transactions carry thousands of logs.
-    transport: http(chain.rpcUrl, { batch: { batchSize: 50, wait: 0 }, retryCount: 0, timeout: 120_000 }),
+    // Long timeout: receipts of bulk-seeding transactions carry thousands of logs (seeders use batch: false,
+    // so each such receipt comes in its own response, under viem's 10 MB limit).
+    transport: http(chain.rpcUrl, { batch: opts.batch === false ? false : { batchSize: 50, wait: 0 }, retryCount: 0, timeout: 120_000 }),
     pollingInterval: 20,
   }) as PublicClient
 }
@@ -117,20 +118,24 @@ function listFiles(dir: string, exts: string[]): string[] {
   return out.sort()
 }
 
+const DEPLOY_CODE = ['devnet.ts', 'sender.ts', 'accounts.ts', 'anvil.ts', 'scenario.ts']
+
 /**
  * Hash keying a state dump: the validated scenario, the contract build
  * (`contracts/out/.build-hash`), and the devnet deployment code itself.
  */
-export function stateKey(scenario: Scenario): string {
+export function stateKey(scenario: Scenario, bulk?: DevnetBulkSeed): string {
   const h = createHash('sha256')
   h.update(`format ${DEPLOY_FORMAT}\n`)
   h.update(JSON.stringify(scenario))
+  if (bulk && ((bulk.morpho?.length ?? 0) > 0 || (bulk.aave?.length ?? 0) > 0)) h.update(toJson(bulk))
   const buildHash = join(repoRoot, 'contracts', 'out', '.build-hash')
   h.update(existsSync(buildHash) ? readFileSync(buildHash) : 'no-build-hash')
-  for (const f of listFiles(here, ['.ts'])) {
-    if (f.endsWith('.test.ts')) continue
+  // The code that decides what gets deployed (not every file of the folder: the relayer and others may live here).
+  const code = [...DEPLOY_CODE.map((f) => join(here, f)), ...listFiles(join(here, 'deploy'), ['.ts'])]
+  for (const f of code) {
     h.update(f.slice(here.length))
-    h.update(readFileSync(f))
+    h.update(existsSync(f) ? readFileSync(f) : '')
   }
   return h.digest('hex')
 }
@@ -145,6 +150,7 @@ type Manifest = {
   scenario: string
   createdAt: string
   chains: { name: string; chainId: number; eid: number; stateFile: string; deployment: ChainDeployment }[]
+  bulk: DevnetBulkSeeded
 }
 
 function toJson(value: unknown): string {
@@ -467,7 +473,8 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
   const log = opts.log ?? (() => {})
   const scenario = resolveScenario(opts.scenario)
   const stateDir = resolve(opts.stateDir ?? '.devnet')
-  const key = stateKey(scenario)
+  const key = stateKey(scenario, opts.bulk)
+  if (opts.bulk) checkBulk(scenario, opts.bulk)
   const dumpDir = join(stateDir, 'state', `${scenario.name}-${key.slice(0, 16)}`)
   const manifestPath = join(dumpDir, 'manifest.json')
 
@@ -480,6 +487,7 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
 
   let chains: DevnetChain[] | undefined
   let coldStart = true
+  let bulk: DevnetBulkSeeded = { morpho: [], aave: [] }
   try {
     // Warm start: reload the dump.
     if (!opts.fresh && existsSync(manifestPath)) {
@@ -497,6 +505,7 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
           const codes = await Promise.all(chains.map((c) => started[chains!.indexOf(c)].request<Hex>('eth_getCode', [c.deployment.layerzero.endpoint, 'latest'])))
           if (codes.some((code) => !code || code === '0x')) throw new DevnetStartError('the reloaded state lacks the deployed contracts')
           coldStart = false
+          bulk = manifest.bulk ?? bulk
           log(`devnet: reloaded ${scenario.name} from ${dumpDir}`)
         } catch (err) {
           log(`devnet: cannot reload the state dump (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); deploying from nothing`)
@@ -518,6 +527,7 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
       const eids = scenario.chains.map((c) => c.eid)
       const deployments = await Promise.all(scenario.chains.map((c, i) => deployChain(started[i], c, eids, log)))
       chains = scenario.chains.map((c, i) => buildChain(started[i], c, deployments[i]))
+      if (opts.bulk) bulk = await seedBulk(chains, opts.bulk, log)
       // Dump, keyed by the scenario + build hash.
       rmSync(dumpDir, { recursive: true, force: true })
       mkdirSync(dumpDir, { recursive: true })
@@ -528,6 +538,7 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
         scenario: scenario.name,
         createdAt: new Date().toISOString(),
         chains: scenario.chains.map((c, i) => ({ name: c.name, chainId: c.chainId, eid: c.eid, stateFile: `${c.name}.json`, deployment: deployments[i] })),
+        bulk,
       }
       scenario.chains.forEach((c, i) => writeAtomic(join(dumpDir, `${c.name}.json`), states[i]))
       writeAtomic(manifestPath, toJson(manifest))
@@ -584,7 +595,53 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
     coldStart,
     startSeconds,
     deploymentFile,
+    bulk,
     stop: () => (stopped ??= stopAll()),
+  }
+}
+
+function checkBulk(scenario: Scenario, bulk: DevnetBulkSeed): void {
+  for (const m of bulk.morpho ?? []) {
+    const c = scenario.chains.find((x) => x.name === m.chain)
+    if (!c) throw new DevnetLookupError('chain in bulk.morpho', m.chain, scenario.chains.map((x) => x.name))
+    const names = (c.morpho?.markets ?? []).map(morphoMarketName)
+    if (!names.includes(m.market)) throw new DevnetLookupError(`Morpho market on chain ${c.name} in bulk.morpho`, m.market, names)
+  }
+  for (const a of bulk.aave ?? []) {
+    const c = scenario.chains.find((x) => x.name === a.chain)
+    if (!c) throw new DevnetLookupError('chain in bulk.aave', a.chain, scenario.chains.map((x) => x.name))
+    if (!c.aave) throw new DevnetLookupError(`Aave deployment in bulk.aave`, a.chain, scenario.chains.filter((x) => x.aave).map((x) => x.name))
+  }
+}
+
+async function seedBulk(chains: DevnetChain[], bulk: DevnetBulkSeed, log: (s: string) => void): Promise<DevnetBulkSeeded> {
+  const out: DevnetBulkSeeded = { morpho: [], aave: [] }
+  const byName = (n: string) => chains.find((c) => c.name === n)!
+  // Chains in parallel, seedings of one chain in sequence (one deployer nonce stream per chain).
+  await Promise.all(
+    chains.map(async (c) => {
+      for (const m of bulk.morpho ?? []) {
+        if (m.chain !== c.name) continue
+        const { chain: _c, market, count, ...o } = m
+        const r = await seedMorphoBorrowers(byName(m.chain), market, count, o)
+        out.morpho.push({ chain: m.chain, market, borrowers: r.borrowers })
+        log(`[${c.name}] ${count} bulk Morpho borrowers in ${market} (${r.seconds.toFixed(2)} s)`)
+      }
+      for (const a of bulk.aave ?? []) {
+        if (a.chain !== c.name) continue
+        const { chain: _c, count, ...o } = a
+        const r = await seedAaveUsers(byName(a.chain), count, o)
+        out.aave.push({ chain: a.chain, borrowers: r.borrowers })
+        log(`[${c.name}] ${count} bulk Aave users (${r.seconds.toFixed(2)} s)`)
+      }
+    }),
+  )
+  // Keep the order asked.
+  const order = <T extends { chain: string }>(asked: { chain: string }[] | undefined, got: T[], same: (a: any, b: T) => boolean) =>
+    (asked ?? []).map((a) => got.splice(got.findIndex((g) => same(a, g)), 1)[0])
+  return {
+    morpho: order(bulk.morpho, out.morpho, (a, b) => a.chain === b.chain && a.market === b.market),
+    aave: order(bulk.aave, out.aave, (a, b) => a.chain === b.chain),
   }
 }
 
@@ -611,8 +668,8 @@ function pruneOldDumps(root: string, scenarioName: string, keep: string): void {
 // Helpers for tests, benchmarks and the price path
 // ---------------------------------------------------------------------------
 
-function chainClient(chain: DevnetChain): PublicClient {
-  return devnetClient(chain)
+function chainClient(chain: DevnetChain, opts: { batch?: boolean } = {}): PublicClient {
+  return devnetClient(chain, opts)
 }
 
 async function sendFromDeployer(chain: DevnetChain, build: (s: Sender) => void): Promise<Awaited<ReturnType<Sender['flush']>>> {
@@ -714,7 +771,7 @@ export async function seedMorphoBorrowers(chain: DevnetChain, market: string, n:
   const morpho = chain.deployment.morpho
   const m = morpho?.markets[market]
   if (!morpho || !m) throw new DevnetLookupError(`Morpho market on chain ${chain.name}`, market, Object.keys(morpho?.markets ?? {}))
-  const client = chainClient(chain)
+  const client = chainClient(chain, { batch: false })
   const decimalsOf = (a: Address) => Object.values(chain.deployment.tokens).find((t) => t.address.toLowerCase() === a.toLowerCase())!.decimals
   const collateral = opts.collateral ?? 10n ** BigInt(decimalsOf(m.params.collateralToken))
   const price = (await client.readContract({ address: m.oracle, abi: [{ type: 'function', name: 'price', stateMutability: 'view', inputs: [], outputs: [{ type: 'uint256' }] }] as const, functionName: 'price' })) as bigint
@@ -767,7 +824,7 @@ export async function seedAaveUsers(chain: DevnetChain, n: number, opts: SeedAav
   const t0 = performance.now()
   const aave = chain.deployment.aave
   if (!aave) throw new DevnetLookupError(`Aave deployment on chain`, chain.name, [])
-  const client = chainClient(chain)
+  const client = chainClient(chain, { batch: false })
   const dataAbi = [
     { type: 'function', name: 'getReserveConfigurationData', stateMutability: 'view', inputs: [{ type: 'address' }], outputs: [{ type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'bool' }, { type: 'bool' }, { type: 'bool' }, { type: 'bool' }, { type: 'bool' }] },
   ] as const

@@ -135,6 +135,8 @@ export interface Devnet {
   startSeconds: number
   /** Path of deployments.json. */
   deploymentFile: string
+  /** Bulk borrowers opened at start-up (empty lists without `bulk`). */
+  bulk: DevnetBulkSeeded
 }
 
 /** Options of `startDevnet`. */
@@ -153,4 +155,21 @@ export type StartDevnetOptions = {
   fresh?: boolean
   /** Receives progress lines and the one-line JSON start figure. */
   log?: (line: string) => void
+  /**
+   * Bulk positions to open after the scenario (with seedMorphoBorrowers / seedAaveUsers) and before the
+   * state dump, so that a warm start gets them back at once. Part of the dump's key.
+   */
+  bulk?: DevnetBulkSeed
+}
+
+/** Bulk positions to open at start-up (for benchmarks). Amount options as in seedMorphoBorrowers / seedAaveUsers. */
+export type DevnetBulkSeed = {
+  morpho?: { chain: string; market: string; count: number; collateral?: bigint; minLtvOfLltvBps?: number; maxLtvOfLltvBps?: number }[]
+  aave?: { chain: string; count: number; collateral?: string; debt?: string; collateralAmount?: bigint; minLtvOfLimitBps?: number; maxLtvOfLimitBps?: number }[]
+}
+
+/** Borrowers opened by `StartDevnetOptions.bulk`, in the order asked. */
+export type DevnetBulkSeeded = {
+  morpho: { chain: string; market: string; borrowers: Address[] }[]
+  aave: { chain: string; borrowers: Address[] }[]
 }

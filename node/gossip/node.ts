@@ -12,6 +12,7 @@ import { createGossipMetrics, type GossipMetrics } from '../metrics/gossip.js'
 import { Store, type StorePruneOptions } from '../store/store.js'
 import { formatTopic, gossipTypes } from '../../protocol/topics.js'
 import { GossipService, type GossipServiceInit } from './service.js'
+import { SyncProtocol, type SyncOptions } from './sync.js'
 import { SnapshotValidator, createOperatorSet, type HeadSource, type ValidatorOptions } from './validator.js'
 
 export type GossipNodeOptions = {
@@ -29,6 +30,8 @@ export type GossipNodeOptions = {
   validator?: Partial<Omit<ValidatorOptions, 'domainSeparator' | 'operators' | 'heads'>>
   service?: Partial<Pick<GossipServiceInit, 'queues' | 'maxBatch'>>
   prune?: Partial<StorePruneOptions> & { intervalMs?: number }
+  /** Catch-up from peers on connect (`/liqnet/sync/1.0.0`); `false` turns it off. */
+  sync?: false | Partial<Pick<SyncOptions, 'maxAgeMs' | 'maxRecords' | 'minIntervalMs'>>
   /** Prometheus registry. @default a new Registry */
   register?: Registry
   log?: Logger
@@ -40,6 +43,7 @@ export type GossipNode = {
   store: Store
   validator: SnapshotValidator
   service: GossipService
+  sync?: SyncProtocol
   metrics: GossipMetrics
   register: Registry
   domainSeparator: Uint8Array
@@ -65,6 +69,8 @@ export async function createGossipNode(o: GossipNodeOptions): Promise<GossipNode
   const service = new GossipService({ ...o.service, pubsub: host.pubsub, store, validator, chainIds: o.chainIds, metrics, log: o.log, now: o.now })
   await service.loadIndexes()
   service.start()
+  const sync = o.sync === false ? undefined : new SyncProtocol({ ...o.sync, libp2p: host.libp2p, store, service, chainIds: o.chainIds, now: o.now, log: o.log })
+  await sync?.start()
   const onPeers = () => metrics.peers.set(host.libp2p.getPeers().length)
   host.libp2p.addEventListener('peer:connect', onPeers)
   host.libp2p.addEventListener('peer:disconnect', onPeers)
@@ -76,11 +82,13 @@ export async function createGossipNode(o: GossipNodeOptions): Promise<GossipNode
     store,
     validator,
     service,
+    sync,
     metrics,
     register,
     domainSeparator,
     async stop() {
       clearInterval(pruner)
+      await sync?.stop()
       await service.stop()
       await host.stop()
       await store.close()

@@ -47,6 +47,7 @@ export const LEG_ABI = {
     { type: 'string', name: 'mode' },
     { type: 'uint256', name: 'repaidShares' },
     { type: 'uint256', name: 'repaidAssets' },
+    { type: 'uint256', name: 'debtToCover' },
     { type: 'uint256', name: 'seizedAssets' },
     { type: 'uint256', name: 'badDebtAssets' },
     { type: 'uint256', name: 'incentive' },

@@ -31,6 +31,8 @@ export type LiquidationResult = {
   mode: 'repaidShares' | 'seizedAssets' | 'debtToCover'
   repaidShares: bigint
   repaidAssets: bigint
+  /** Aave `liquidationCall` argument; 0 for Morpho. */
+  debtToCover: bigint
   seizedAssets: bigint
   badDebtAssets: bigint
   incentive: bigint
@@ -86,6 +88,7 @@ export function planMorphoLiquidation(
         mode,
         repaidShares: sim.repaidShares,
         repaidAssets: sim.repaidAssets,
+        debtToCover: 0n,
         seizedAssets: sim.seizedAssets,
         badDebtAssets: sim.badDebtAssets,
         incentive: seizedValue > sim.repaidAssets ? seizedValue - sim.repaidAssets : 0n,
@@ -274,14 +277,19 @@ export function planAaveLiquidation(
     r = attempt(d)
   }
   const seizedValue = (r.seized.collateralAmount * refPrice) / ORACLE_PRICE_SCALE
-  const outcome: LiquidationResult['outcome'] = r.debtLeft === 0n ? 'closed' : r.hfAfter >= target ? 'restored' : 'capped'
+  const noCollateralLeft = r.after.collateral.every((x) => x.balance === 0n || ctx.reserves.get(x.asset)!.liquidationThresholdBps === 0n)
+  const outcome: LiquidationResult['outcome'] =
+    r.debtLeft === 0n ? 'closed' : r.hfAfter >= target ? 'restored' : noCollateralLeft ? 'badDebt' : 'capped'
+  // Aave V3.0 leaves unbacked debt on the books; report what is left of the debt reserve as the leg's bad debt.
+  const badDebtAssets = outcome === 'badDebt' ? r.after.debt.find((x) => x.asset === pair.debt)!.balance : 0n
   return {
     result: {
       mode: 'debtToCover',
       repaidShares: 0n,
       repaidAssets: r.seized.debtAmountNeeded,
+      debtToCover: d,
       seizedAssets: r.seized.collateralAmount,
-      badDebtAssets: 0n,
+      badDebtAssets,
       incentive: seizedValue > r.seized.debtAmountNeeded ? seizedValue - r.seized.debtAmountNeeded : 0n,
       outcome,
       healthFactorBefore: before.healthFactor,

@@ -237,11 +237,13 @@ export type Leg = {
   mode: 'repaidShares' | 'seizedAssets' | 'debtToCover' | 'none'
   /** Morpho borrow shares repaid (0 for Aave). */
   repaidShares: bigint
-  /** Debt repaid, debt base units (Aave: the `debtToCover` argument). */
+  /** Debt repaid, debt base units. */
   repaidAssets: bigint
+  /** Aave: the `debtToCover` argument of `liquidationCall` (≥ repaidAssets when the collateral balance binds); 0 for Morpho. */
+  debtToCover: bigint
   /** Collateral received by the liquidator (for inventory: the amount sold), collateral base units. */
   seizedAssets: bigint
-  /** Debt written off by this leg (Morpho bad-debt realization), debt base units. */
+  /** Debt left unbacked by this leg, debt base units: written off by Morpho (bad-debt realization); left on the books by Aave V3 once the collateral is gone. */
   badDebtAssets: bigint
   /** Liquidation incentive: seized value at the oracle minus the debt repaid, debt base units. */
   incentive: bigint

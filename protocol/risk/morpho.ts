@@ -212,7 +212,7 @@ export function maxBorrow(position: MorphoPosition, price: bigint, lltv: bigint)
 /**
  * Whether the position is healthy: true when it has no borrow shares, else maxBorrow ≥ borrowed.
  * Mirrors `src/Morpho.sol` `_isHealthy` (both overloads). `liquidate` reverts with "position is healthy"
- * exactly when this returns true.
+ * exactly when this returns true (after its "market not created" and "inconsistent input" checks).
  *
  * @param price oracle price, 1e36-scaled. @param lltv WAD, < 1e18.
  * @throws RiskInputError on negative inputs, an LLTV ≥ 1e18 or more borrow shares than the market's total.
@@ -243,8 +243,16 @@ export function healthFactor(position: MorphoPosition, market: MorphoMarket, pri
   checkPrice(price)
   checkLltv(lltv)
   if (position.borrowShares === 0n) return MAX_UINT256
-  // borrowShares > 0 implies borrowed ≥ 1 (toAssetsUp of a positive amount with VIRTUAL_ASSETS = 1).
-  return wDivDown(maxBorrow(position, price, lltv), borrowedAssets(position, market))
+  return healthFactorOf(maxBorrow(position, price, lltv), borrowedAssets(position, market))
+}
+
+/**
+ * maxBorrow × WAD / borrowed, rounded down, capped at MAX_UINT256 (not a contract computation, so it never reverts).
+ * borrowShares > 0 implies borrowed ≥ 1 (toAssetsUp of a positive amount, with VIRTUAL_ASSETS = 1).
+ */
+function healthFactorOf(maxBorrowAssets: bigint, borrowed: bigint): bigint {
+  const hf = (maxBorrowAssets * WAD) / borrowed
+  return hf > MAX_UINT256 ? MAX_UINT256 : hf
 }
 
 // ───────────────────────────── liquidation ─────────────────────────────
@@ -542,7 +550,7 @@ export function evaluateMorphoPosition(
   return {
     borrowAssets,
     maxBorrow: maxBorrowAssets,
-    healthFactor: wDivDown(maxBorrowAssets, borrowAssets),
+    healthFactor: healthFactorOf(maxBorrowAssets, borrowAssets),
     liquidatable,
     maxSeizableCollateral: maxSeizable,
     maxRepaidShares,

@@ -210,7 +210,7 @@ describe('devnet (chain)', function () {
   it('warm start: reloads the dumped state faster, with identical addresses and positions', async function () {
     lines.length = 0
     warm = await startDevnet({ scenario: SCENARIO, stateDir, log: (l) => lines.push(l) })
-    assert.equal(warm.coldStart, false)
+    assert.equal(warm.coldStart, false, lines.join('\n'))
     assert.ok(warm.startSeconds < cold!.startSeconds, `warm ${warm.startSeconds} s, cold ${cold!.startSeconds} s`)
     assert.ok(warm.startSeconds < 3, `warm start took ${warm.startSeconds} s`)
     assert.ok(lines.some((l) => l.startsWith('{"devnetWarmStartSeconds"')))

@@ -2,6 +2,10 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   decodeErrorResult,
+  encodeDeployData,
+  encodeFunctionData,
+  getContractAddress,
+  numberToHex,
   type Abi,
   type Account,
   type Address,
@@ -151,20 +155,29 @@ function chainOf(ctx: DeployContext): Chain | null {
   return ctx.wallet.chain ?? ctx.client.chain ?? null
 }
 
-async function failure(ctx: DeployContext, target: string, abi: Abi, err: unknown, replay?: () => Promise<unknown>): Promise<never> {
-  let data = findRevertData(err)
-  if (!data && replay) {
+/** Whether an error from sending a transaction says the EVM reverted (as opposed to RPC, nonce, signer or funds trouble). */
+function isRevert(err: unknown): boolean {
+  for (let cur: unknown = err, depth = 0; cur && depth < 10; cur = (cur as { cause?: unknown }).cause, depth++) {
+    if (cur instanceof Error && /revert/i.test(`${cur.name} ${cur.message}`)) return true
+  }
+  return false
+}
+
+/**
+ * Throws the error for a failed transaction: a ContractRevertError when the EVM reverted (`err` says so,
+ * or `err` is undefined because the mined receipt has status 'reverted'), decoding the revert data found in
+ * `err` or, failing that, in a replay with eth_call; otherwise a TransactionFailedError.
+ */
+async function failure(target: string, abi: Abi, err: unknown, replay: () => Promise<unknown>): Promise<never> {
+  let data = err === undefined ? undefined : findRevertData(err)
+  if (err !== undefined && data === undefined && !isRevert(err)) throw new TransactionFailedError(target, err)
+  if (data === undefined) {
     try {
       await replay()
     } catch (replayErr) {
       data = findRevertData(replayErr)
     }
   }
-  const looksLikeRevert =
-    data !== undefined ||
-    (err instanceof Error && /revert|execution reverted/i.test(err.message)) ||
-    err === undefined
-  if (!looksLikeRevert) throw new TransactionFailedError(target, err)
   throw new ContractRevertError(target, decodeRevert(data, abi), err)
 }
 
@@ -187,6 +200,13 @@ export async function deploy(
   const artifact = getArtifact(name)
   const bytecode = linkBytecode(artifact, libraries)
   const target = `deploy ${name}`
+  // Some nodes return no revert data for a failed creation; replaying it with eth_call does.
+  const replay = (blockNumber?: bigint) => () =>
+    ctx.client.call({
+      account: ctx.account.address,
+      data: encodeDeployData({ abi: artifact.abi, bytecode, args: args as unknown[] }),
+      ...(blockNumber === undefined ? {} : { blockNumber }),
+    })
   let hash: Hex
   try {
     hash = await ctx.wallet.deployContract({
@@ -197,11 +217,11 @@ export async function deploy(
       chain: chainOf(ctx),
     })
   } catch (err) {
-    return failure(ctx, target, artifact.abi, err)
+    return failure(target, artifact.abi, err, replay())
   }
   const receipt = await ctx.client.waitForTransactionReceipt({ hash })
   if (receipt.status !== 'success' || !receipt.contractAddress) {
-    return failure(ctx, target, artifact.abi, undefined)
+    return failure(target, artifact.abi, undefined, replay(receipt.blockNumber - 1n))
   }
   return receipt.contractAddress
 }
@@ -218,6 +238,16 @@ export async function deploy(
 export async function send(ctx: DeployContext, params: SendParameters): Promise<TransactionReceipt> {
   const { address, abi, functionName, args = [], value, gas } = params
   const target = `${functionName} on ${address}`
+  const replay = (blockNumber?: bigint) => () =>
+    ctx.client.simulateContract({
+      address,
+      abi,
+      functionName,
+      args: args as unknown[],
+      value,
+      account: ctx.account,
+      ...(blockNumber === undefined ? {} : { blockNumber }),
+    } as Parameters<PublicClient['simulateContract']>[0])
   let hash: Hex
   try {
     hash = await ctx.wallet.writeContract({
@@ -231,21 +261,184 @@ export async function send(ctx: DeployContext, params: SendParameters): Promise<
       chain: chainOf(ctx),
     } as Parameters<WalletClient['writeContract']>[0])
   } catch (err) {
-    return failure(ctx, target, abi, err)
+    return failure(target, abi, err, replay())
   }
   const receipt = await ctx.client.waitForTransactionReceipt({ hash })
   if (receipt.status !== 'success') {
-    return failure(ctx, target, abi, undefined, () =>
-      ctx.client.simulateContract({
-        address,
-        abi,
-        functionName,
-        args: args as unknown[],
-        value,
-        account: ctx.account,
-        blockNumber: receipt.blockNumber - 1n,
-      } as Parameters<PublicClient['simulateContract']>[0]),
-    )
+    // Replayed on the state before the transaction's block (exact when it was alone in its block, as with automine).
+    return failure(target, abi, undefined, replay(receipt.blockNumber - 1n))
   }
   return receipt
+}
+
+/** Gas limit of a pipelined contract creation when none is given. */
+export const PIPELINE_DEPLOY_GAS = 15_000_000n
+/** Gas limit of a pipelined call when none is given. */
+export const PIPELINE_CALL_GAS = 3_000_000n
+
+type Queued = { label: string; abi: Abi; to?: Address; data: Hex; value?: bigint; hash: Promise<Hex> }
+
+/**
+ * Sends a sequence of transactions from `ctx.account` without waiting for each receipt: nonces are counted
+ * locally, gas limits are fixed (no estimation) and contract addresses are predicted from the nonce, so a
+ * whole deployment goes out at one RPC round trip per transaction. Transactions leave in nonce order, one
+ * after the other; with automine each is mined (alone in its block) on arrival and sees every earlier one.
+ * `flush()` then reads every receipt and, if one reverted, replays the first such with eth_call on the state
+ * before its block to decode the error.
+ *
+ * Works with local accounts (signed in Node, `eth_sendRawTransaction`) and with accounts the node holds
+ * (JSON-RPC accounts, `eth_sendTransaction`). Only this pipeline may send from the account meanwhile.
+ *
+ * @example
+ * const tx = await new TxPipeline(ctx).init()
+ * const token = tx.deploy('DevnetERC20', ['USD Coin', 'USDC', 6])
+ * tx.call({ address: token, abi: devnetERC20Abi, functionName: 'mint', args: [me, 1n] })
+ * await tx.flush()
+ */
+export class TxPipeline {
+  private nonce = -1
+  private chainId = 0
+  private maxFeePerGas = 0n
+  private queue: Queued[] = []
+  private tail: Promise<unknown> = Promise.resolve()
+
+  constructor(readonly ctx: DeployContext) {}
+
+  /** Reads the account's pending nonce, the chain id and the fee level (once). */
+  async init(): Promise<this> {
+    const { client, account } = this.ctx
+    const [nonce, chainId, block] = await Promise.all([
+      client.getTransactionCount({ address: account.address, blockTag: 'pending' }),
+      client.getChainId(),
+      client.getBlock({ blockTag: 'latest' }),
+    ])
+    this.nonce = nonce
+    this.chainId = chainId
+    // Generous cap: base fee may rise while blocks fill; unused fee is not charged.
+    this.maxFeePerGas = (block.baseFeePerGas ?? 1_000_000_000n) * 4n + 1_000_000_000n
+    return this
+  }
+
+  /** Number of transactions queued since the last flush. */
+  get queued(): number {
+    return this.queue.length
+  }
+
+  /**
+   * Queues the creation of artifact `name` (libraries linked) and returns the address it will have.
+   * @throws ArtifactNotFoundError / UnlinkedLibraryError at once.
+   */
+  deploy(name: string, args: readonly unknown[] = [], libraries: Record<string, Address> = {}, gas = PIPELINE_DEPLOY_GAS): Address {
+    const artifact = getArtifact(name)
+    const data = encodeDeployData({ abi: artifact.abi, bytecode: linkBytecode(artifact, libraries), args: args as unknown[] })
+    const address = getContractAddress({ from: this.ctx.account.address, nonce: BigInt(this.requireNonce()) })
+    this.enqueue({ label: `deploy ${name}`, abi: artifact.abi, data, gas })
+    return address
+  }
+
+  /** Queues a contract call. */
+  call(params: SendParameters & { label?: string }): void {
+    const data = encodeFunctionData({
+      abi: params.abi,
+      functionName: params.functionName,
+      args: (params.args ?? []) as unknown[],
+    } as Parameters<typeof encodeFunctionData>[0])
+    this.enqueue({
+      label: params.label ?? `${params.functionName} on ${params.address}`,
+      abi: params.abi,
+      to: params.address,
+      data,
+      value: params.value,
+      gas: params.gas ?? PIPELINE_CALL_GAS,
+    })
+  }
+
+  /**
+   * Waits until every queued transaction is sent and mined; returns the receipts in queue order.
+   * @throws ContractRevertError naming the first transaction that reverted, with its decoded error;
+   *         TransactionFailedError when one could not be sent (the later ones are then not sent).
+   */
+  async flush(): Promise<TransactionReceipt[]> {
+    const queue = this.queue
+    this.queue = []
+    const hashes: Hex[] = []
+    for (const q of queue) {
+      try {
+        hashes.push(await q.hash)
+      } catch (err) {
+        throw new TransactionFailedError(q.label, err)
+      }
+    }
+    if (hashes.length === 0) return []
+    const { client } = this.ctx
+    // With one sender, the last transaction mined implies all earlier ones are.
+    await client.waitForTransactionReceipt({ hash: hashes[hashes.length - 1]! })
+    const receipts = await Promise.all(hashes.map((hash) => client.getTransactionReceipt({ hash })))
+    const bad = receipts.findIndex((r) => r.status !== 'success')
+    if (bad >= 0) {
+      const q = queue[bad]!
+      const receipt = receipts[bad]!
+      let data: Hex | undefined
+      try {
+        await client.call({
+          account: this.ctx.account.address,
+          ...(q.to ? { to: q.to } : {}),
+          data: q.data,
+          value: q.value,
+          blockNumber: receipt.blockNumber - 1n,
+        })
+      } catch (err) {
+        data = findRevertData(err)
+      }
+      throw new ContractRevertError(q.label, decodeRevert(data, q.abi))
+    }
+    return receipts
+  }
+
+  private requireNonce(): number {
+    if (this.nonce < 0) throw new Error('TxPipeline.init() was not awaited')
+    return this.nonce
+  }
+
+  private enqueue(tx: { label: string; abi: Abi; to?: Address; data: Hex; value?: bigint; gas: bigint }): void {
+    const nonce = this.requireNonce()
+    this.nonce = nonce + 1
+    const { account, client } = this.ctx
+    const fees = { maxFeePerGas: this.maxFeePerGas, maxPriorityFeePerGas: 1n }
+    const send = async (): Promise<Hex> => {
+      if (account.type === 'local') {
+        const signed = await account.signTransaction({
+          type: 'eip1559',
+          chainId: this.chainId,
+          nonce,
+          gas: tx.gas,
+          ...fees,
+          ...(tx.to ? { to: tx.to } : {}),
+          data: tx.data,
+          value: tx.value ?? 0n,
+        })
+        return client.request({ method: 'eth_sendRawTransaction', params: [signed] })
+      }
+      return client.request({
+        method: 'eth_sendTransaction',
+        params: [
+          {
+            from: account.address,
+            ...(tx.to ? { to: tx.to } : {}),
+            data: tx.data,
+            ...(tx.value ? { value: numberToHex(tx.value) } : {}),
+            nonce: numberToHex(nonce),
+            gas: numberToHex(tx.gas),
+            maxFeePerGas: numberToHex(fees.maxFeePerGas),
+            maxPriorityFeePerGas: numberToHex(fees.maxPriorityFeePerGas),
+          },
+        ],
+      } as never) as Promise<Hex>
+    }
+    // Arrival order = nonce order: each send starts once the previous one was accepted.
+    const hash = this.tail.then(send)
+    this.tail = hash.catch(() => undefined)
+    hash.catch(() => undefined) // reported by flush()
+    this.queue.push({ label: tx.label, abi: tx.abi, to: tx.to, data: tx.data, value: tx.value, hash })
+  }
 }

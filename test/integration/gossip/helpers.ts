@@ -17,13 +17,13 @@ export const CHAIN_ID = 31337
 export type ClusterMember = { index: number; key: PrivateKey; peerId: string; port: number; address: string; signer: OperatorSigner; storePath: string }
 
 /** Plans n members: keys, ports, addresses (nothing started). */
-export async function planCluster(n: number, label = 'c'): Promise<{ members: ClusterMember[]; operators: Address[]; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), `liqnet-gossip-${label}-`))
+export async function planCluster(n: number, label = 'c', given?: { ports: number[]; dir: string }): Promise<{ members: ClusterMember[]; operators: Address[]; dir: string }> {
+  const dir = given?.dir ?? mkdtempSync(join(tmpdir(), `liqnet-gossip-${label}-`))
   const members: ClusterMember[] = []
   for (let i = 0; i < n; i++) {
     const key = await peerKeyFromSeed(bytesOf(`${label}/peer/${i}`, 32))
     const peerId = peerIdFromPrivateKey(key).toString()
-    const port = await getFreePort()
+    const port = given?.ports[i] ?? (await getFreePort())
     members.push({ index: i, key, peerId, port, address: `/ip4/127.0.0.1/tcp/${port}/p2p/${peerId}`, signer: createOperatorSigner(TEST_KEYS[i % TEST_KEYS.length]), storePath: join(dir, `node${i}`) })
   }
   return { members, operators: members.map((m) => m.signer.address), dir }

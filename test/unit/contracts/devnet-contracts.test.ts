@@ -14,7 +14,7 @@ import { mnemonicToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
 import { startAnvil, type Anvil } from '../../../chains/devnet/anvil.js'
 import { deployAaveV3 } from '../../../chains/devnet/deploy/aave.js'
-import { ContractRevertError, deploy, send, type DeployContext } from '../../../chains/devnet/deploy/common.js'
+import { ContractRevertError, deploy, send, TransactionFailedError, type DeployContext } from '../../../chains/devnet/deploy/common.js'
 import { getArtifact } from '../../../contracts/artifacts.js'
 import {
   aavePoolAbi,
@@ -92,6 +92,20 @@ describe('devnet contracts (chain)', function () {
         e.errorName === 'OwnableUnauthorizedAccount' &&
         e.args[0] === other.account.address &&
         /OwnableUnauthorizedAccount\("0x70997970C51812dc3A010C7d01b50e0d17dc79C8"\)/.test(e.shortMessage),
+    )
+    // With a gas limit given, the transaction is mined and reverts on-chain: the error is read back by replaying it.
+    await assert.rejects(
+      send(other, { address: wethFeed, abi: devnetPriceFeedAbi, functionName: 'setAnswer', args: [1n], gas: 200_000n }),
+      (e: unknown) => e instanceof ContractRevertError && e.errorName === 'OwnableUnauthorizedAccount',
+    )
+    // Not a revert: an account without funds.
+    const poor = mnemonicToAccount(MNEMONIC, { addressIndex: 40 })
+    await assert.rejects(
+      send(
+        { client, account: poor, wallet: createWalletClient({ account: poor, chain: foundry, transport: http(anvil.rpcUrl) }) },
+        { address: wethFeed, abi: devnetPriceFeedAbi, functionName: 'setAnswer', args: [1n], gas: 200_000n },
+      ),
+      (e: unknown) => e instanceof TransactionFailedError,
     )
     await assert.rejects(
       send(owner, { address: wethFeed, abi: devnetPriceFeedAbi, functionName: 'setAnswer', args: [0n] }),

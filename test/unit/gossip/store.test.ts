@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { bytesToHex } from 'viem'
-import { PayloadKind, Venue, healthSnapshotFromWire } from '../../../protocol/proto/codec.js'
+import { PayloadKind, Venue, healthSnapshotFromWire, type WireHealthSnapshot } from '../../../protocol/proto/codec.js'
 import { createDomainSeparator } from '../../../protocol/signing/eip712.js'
 import { createOperatorSigner, openEnvelope, signPayload } from '../../../protocol/signing/envelope.js'
 import { Bucket } from '../../../node/store/buckets.js'
@@ -13,7 +13,7 @@ import { TEST_KEYS, makeWireHealthSnapshot, makeWireLiquiditySnapshot } from './
 const sep = createDomainSeparator({})
 const CHAIN = 31337
 
-function accepted(signerIdx: number, block: number, observedAt: number, seed = 'm', n = 3): AcceptedSnapshot {
+function accepted(signerIdx: number, block: number, observedAt: number, seed = 'm', n = 3): AcceptedSnapshot & { kind: PayloadKind.healthSnapshot; snapshot: WireHealthSnapshot } {
   const signer = createOperatorSigner(TEST_KEYS[signerIdx])
   const snapshot = makeWireHealthSnapshot({ blockNumber: BigInt(block), observedAt, seed, n })
   const m = signPayload({ kind: PayloadKind.healthSnapshot, snapshot }, signer, sep)
