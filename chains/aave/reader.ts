@@ -9,7 +9,8 @@ import {
 } from '../../protocol/risk/aave.js'
 import { type ChainClient, readBlockRef } from '../evm/client.js'
 import { ChainReadError, decodeRevert } from '../evm/errors.js'
-import { eventTopic, getLogsChunked, topicToAddress } from '../evm/logs.js'
+import { checksumAddress } from '../evm/keccak.js'
+import { eventTopic, getLogsChunked, getRpcLogsChunked, topicToAddress } from '../evm/logs.js'
 import { type Call, multicallRaw, type MulticallOptions, readWords } from '../evm/multicall.js'
 import type { AaveAccountHealth, AaveReservePosition, BlockRef } from '../types.js'
 
@@ -98,7 +99,7 @@ export async function discoverAaveUsers(
   client: ChainClient,
   params: { pool: Address; fromBlock?: bigint; toBlock: bigint; chunkSize?: bigint; signal?: AbortSignal },
 ): Promise<Address[]> {
-  const logs = await getLogsChunked(client, {
+  const logs = await getRpcLogsChunked(client, {
     address: params.pool,
     topics: [DISCOVERY_EVENTS.map((e) => e.topic0)],
     fromBlock: params.fromBlock ?? 0n,
@@ -112,7 +113,7 @@ export async function discoverAaveUsers(
     const u = userOfLog(log)
     if (u && !seen.has(u)) {
       seen.add(u)
-      out.push(getAddress(u))
+      out.push(checksumAddress(u))
     }
   }
   return out

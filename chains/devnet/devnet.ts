@@ -491,18 +491,26 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
   try {
     // Warm start: reload the dump.
     if (!opts.fresh && existsSync(manifestPath)) {
-      const manifest = fromJson<Manifest>(readFileSync(manifestPath, 'utf8'))
-      const fresh = Date.now() - Date.parse(manifest.createdAt) < MAX_DUMP_AGE_MS
-      const complete = manifest.key === key && manifest.format === DEPLOY_FORMAT && manifest.chains.every((c) => existsSync(join(dumpDir, c.stateFile)))
-      if (fresh && complete) {
+      let manifest: Manifest | undefined
+      try {
+        manifest = fromJson<Manifest>(readFileSync(manifestPath, 'utf8'))
+      } catch {
+        log(`devnet: unreadable ${manifestPath}; deploying from nothing`)
+      }
+      const fresh = manifest !== undefined && Date.now() - Date.parse(manifest.createdAt) < MAX_DUMP_AGE_MS
+      const complete =
+        manifest !== undefined &&
+        manifest.key === key &&
+        manifest.format === DEPLOY_FORMAT &&
+        scenario.chains.every((c) => manifest!.chains.some((m) => m.name === c.name && existsSync(join(dumpDir, m.stateFile))))
+      if (manifest && fresh && complete) {
         try {
-          const started = await Promise.all(
-            scenario.chains.map((c) => startChainAnvil(c, join(dumpDir, manifest.chains.find((m) => m.name === c.name)!.stateFile))),
-          )
+          const saved = scenario.chains.map((c) => manifest.chains.find((m) => m.name === c.name)!)
+          const started = await Promise.all(scenario.chains.map((c, i) => startChainAnvil(c, join(dumpDir, saved[i].stateFile))))
           anvils.push(...started)
-          chains = scenario.chains.map((c, i) => buildChain(started[i], c, manifest.chains.find((m) => m.name === c.name)!.deployment))
+          chains = scenario.chains.map((c, i) => buildChain(started[i], c, saved[i].deployment))
           // Sanity check: the reloaded chain holds our contracts.
-          const codes = await Promise.all(chains.map((c) => started[chains!.indexOf(c)].request<Hex>('eth_getCode', [c.deployment.layerzero.endpoint, 'latest'])))
+          const codes = await Promise.all(chains.map((c, i) => started[i].request<Hex>('eth_getCode', [c.deployment.layerzero.endpoint, 'latest'])))
           if (codes.some((code) => !code || code === '0x')) throw new DevnetStartError('the reloaded state lacks the deployed contracts')
           coldStart = false
           bulk = manifest.bulk ?? bulk
@@ -513,7 +521,7 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
           anvils.length = 0
           chains = undefined
         }
-      } else if (!fresh) {
+      } else if (manifest && !fresh) {
         log(`devnet: state dump older than ${MAX_DUMP_AGE_MS / 3600_000} h; deploying from nothing`)
       }
     }
@@ -529,7 +537,7 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
       chains = scenario.chains.map((c, i) => buildChain(started[i], c, deployments[i]))
       if (opts.bulk) bulk = await seedBulk(chains, opts.bulk, log)
       // Dump, keyed by the scenario + build hash.
-      rmSync(dumpDir, { recursive: true, force: true })
+      // Files are replaced atomically and the manifest goes last, so a concurrent start never reads a half dump.
       mkdirSync(dumpDir, { recursive: true })
       const states = await Promise.all(started.map((a) => dumpStateJson(a)))
       const manifest: Manifest = {
@@ -672,10 +680,25 @@ function chainClient(chain: DevnetChain, opts: { batch?: boolean } = {}): Public
   return devnetClient(chain, opts)
 }
 
-async function sendFromDeployer(chain: DevnetChain, build: (s: Sender) => void): Promise<Awaited<ReturnType<Sender['flush']>>> {
-  const s = await new Sender(chainClient(chain), chain.accounts.deployer.address).init()
-  build(s)
-  return s.flush()
+const deployerQueues = new WeakMap<DevnetChain, Promise<unknown>>()
+
+/**
+ * Runs `fn` once every earlier deployer job on `chain` has finished: each job reads the
+ * deployer's nonce once and counts locally, so two must not interleave.
+ */
+function withDeployer<T>(chain: DevnetChain, fn: () => Promise<T>): Promise<T> {
+  const prev = deployerQueues.get(chain) ?? Promise.resolve()
+  const run = prev.then(fn, fn)
+  deployerQueues.set(chain, run.catch(() => undefined))
+  return run
+}
+
+function sendFromDeployer(chain: DevnetChain, build: (s: Sender) => void): Promise<Awaited<ReturnType<Sender['flush']>>> {
+  return withDeployer(chain, async () => {
+    const s = await new Sender(chainClient(chain), chain.accounts.deployer.address).init()
+    build(s)
+    return s.flush()
+  })
 }
 
 /**
@@ -732,12 +755,12 @@ const seeders = new WeakMap<DevnetChain, Promise<Address>>()
 async function positionSeeder(chain: DevnetChain): Promise<Address> {
   let p = seeders.get(chain)
   if (!p) {
-    p = (async () => {
+    p = withDeployer(chain, async () => {
       const s = await new Sender(chainClient(chain), chain.accounts.deployer.address).init()
       const address = s.deploy('PositionSeeder', [], { gas: 8_000_000n })
       await s.flush()
       return address
-    })()
+    })
     seeders.set(chain, p)
     p.catch(() => seeders.delete(chain))
   }
@@ -780,21 +803,23 @@ export async function seedMorphoBorrowers(chain: DevnetChain, market: string, n:
   const borrowMax = (maxBorrow * BigInt(opts.maxLtvOfLltvBps ?? 9500)) / 10_000n
   const seeder = await positionSeeder(chain)
   const chunk = opts.chunkSize ?? 400
-  const s = await new Sender(client, chain.accounts.deployer.address).init()
-  const p = marketParamsTuple(m.params)
-  s.call({ address: seeder, abi: positionSeederAbi, functionName: 'supplyMorphoLiquidity', args: [morpho.address, p, borrowMax * BigInt(n) + 1n, chain.accounts.deployer.address], gas: 1_000_000n })
-  for (let first = 0; first < n; first += chunk) {
-    const count = Math.min(chunk, n - first)
-    s.call({
-      address: seeder,
-      abi: positionSeederAbi,
-      functionName: 'seedMorpho',
-      args: [{ morpho: morpho.address, marketParams: p, firstIndex: BigInt(first), count: BigInt(count), total: BigInt(n), collateral, borrowMin, borrowMax, receiver: chain.accounts.deployer.address }],
-      gas: BigInt(count) * 450_000n + 200_000n,
-      label: `seedMorpho ${first}..${first + count - 1}`,
-    })
-  }
-  const receipts = await s.flush()
+  const receipts = await withDeployer(chain, async () => {
+    const s = await new Sender(client, chain.accounts.deployer.address).init()
+    const p = marketParamsTuple(m.params)
+    s.call({ address: seeder, abi: positionSeederAbi, functionName: 'supplyMorphoLiquidity', args: [morpho.address, p, borrowMax * BigInt(n) + 1n, chain.accounts.deployer.address], gas: 1_000_000n })
+    for (let first = 0; first < n; first += chunk) {
+      const count = Math.min(chunk, n - first)
+      s.call({
+        address: seeder,
+        abi: positionSeederAbi,
+        functionName: 'seedMorpho',
+        args: [{ morpho: morpho.address, marketParams: p, firstIndex: BigInt(first), count: BigInt(count), total: BigInt(n), collateral, borrowMin, borrowMax, receiver: chain.accounts.deployer.address }],
+        gas: BigInt(count) * 450_000n + 200_000n,
+        label: `seedMorpho ${first}..${first + count - 1}`,
+      })
+    }
+    return s.flush()
+  })
   return collectSeeded(receipts, 'MorphoBorrowerCreated', t0)
 }
 
@@ -846,20 +871,22 @@ export async function seedAaveUsers(chain: DevnetChain, n: number, opts: SeedAav
   const borrowMax = (limit * BigInt(opts.maxLtvOfLimitBps ?? 9500)) / 10_000n
   const seeder = await positionSeeder(chain)
   const chunk = opts.chunkSize ?? 200
-  const s = await new Sender(client, chain.accounts.deployer.address).init()
-  s.call({ address: seeder, abi: positionSeederAbi, functionName: 'supplyAaveLiquidity', args: [aave.pool, debt.address, borrowMax * BigInt(n) + 1n, chain.accounts.deployer.address], gas: 1_000_000n })
-  for (let first = 0; first < n; first += chunk) {
-    const count = Math.min(chunk, n - first)
-    s.call({
-      address: seeder,
-      abi: positionSeederAbi,
-      functionName: 'seedAave',
-      args: [{ pool: aave.pool, collateralAsset: coll.address, debtAsset: debt.address, firstIndex: BigInt(first), count: BigInt(count), total: BigInt(n), collateral: collateralAmount, borrowMin, borrowMax, receiver: chain.accounts.deployer.address }],
-      gas: BigInt(count) * 1_200_000n + 200_000n,
-      label: `seedAave ${first}..${first + count - 1}`,
-    })
-  }
-  const receipts = await s.flush()
+  const receipts = await withDeployer(chain, async () => {
+    const s = await new Sender(client, chain.accounts.deployer.address).init()
+    s.call({ address: seeder, abi: positionSeederAbi, functionName: 'supplyAaveLiquidity', args: [aave.pool, debt.address, borrowMax * BigInt(n) + 1n, chain.accounts.deployer.address], gas: 1_000_000n })
+    for (let first = 0; first < n; first += chunk) {
+      const count = Math.min(chunk, n - first)
+      s.call({
+        address: seeder,
+        abi: positionSeederAbi,
+        functionName: 'seedAave',
+        args: [{ pool: aave.pool, collateralAsset: coll.address, debtAsset: debt.address, firstIndex: BigInt(first), count: BigInt(count), total: BigInt(n), collateral: collateralAmount, borrowMin, borrowMax, receiver: chain.accounts.deployer.address }],
+        gas: BigInt(count) * 1_200_000n + 200_000n,
+        label: `seedAave ${first}..${first + count - 1}`,
+      })
+    }
+    return s.flush()
+  })
   return collectSeeded(receipts, 'AaveBorrowerCreated', t0)
 }
 

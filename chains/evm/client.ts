@@ -37,6 +37,11 @@ export type ChainClientOptions = {
   pollingIntervalMs?: number
   /** Chain name for messages. @default `chain-${chainId}` */
   name?: string
+  /**
+   * Largest JSON-RPC response body accepted, bytes (bigger ones fail over like garbage; getLogs
+   * halves its range on them). @default 64 MiB
+   */
+  maxResponseBytes?: number
 }
 
 export const defaultChainClientOptions = {
@@ -45,6 +50,7 @@ export const defaultChainClientOptions = {
   retryDelayMs: 150,
   multicallAddress: MULTICALL3_ADDRESS,
   pollingIntervalMs: 1_000,
+  maxResponseBytes: 64 * 1024 * 1024,
 } as const
 
 /** The resolved options a {@link ChainClient} carries as `client.liqnet`. */
@@ -123,8 +129,8 @@ export function checkRpcResult(method: string, result: unknown): string | undefi
  * retries the whole list), whose results are checked by shape so that a URL
  * answering garbage fails over like a dead one.
  */
-function checkedHttp(url: string, timeoutMs: number, failures: Map<string, string>): Transport {
-  const inner = http(url, { timeout: timeoutMs, retryCount: 0, batch: false })
+function checkedHttp(url: string, timeoutMs: number, maxResponseBytes: number, failures: Map<string, string>): Transport {
+  const inner = http(url, { timeout: timeoutMs, retryCount: 0, batch: false, maxResponseBodySize: maxResponseBytes })
   return ((params) => {
     const t = inner(params)
     const request = (async (args, options) => {
@@ -179,7 +185,7 @@ export function createChainClient(options: ChainClientOptions): ChainClient {
     contracts: { multicall3: { address: cfg.multicallAddress } },
   })
   const inner = fallback(
-    cfg.rpcUrls.map((url) => checkedHttp(url, cfg.timeoutMs, failures)),
+    cfg.rpcUrls.map((url) => checkedHttp(url, cfg.timeoutMs, cfg.maxResponseBytes, failures)),
     { rank: false, retryCount: cfg.retryCount, retryDelay: cfg.retryDelayMs },
   )
   const transport = ((params) => {
@@ -232,6 +238,7 @@ function resolveOptions(o: ChainClientOptions): ChainClientConfig {
     retryDelayMs: num('retryDelayMs', o.retryDelayMs, defaultChainClientOptions.retryDelayMs, 0),
     multicallAddress: o.multicallAddress ?? defaultChainClientOptions.multicallAddress,
     pollingIntervalMs: num('pollingIntervalMs', o.pollingIntervalMs, defaultChainClientOptions.pollingIntervalMs, 1),
+    maxResponseBytes: num('maxResponseBytes', o.maxResponseBytes, defaultChainClientOptions.maxResponseBytes, 1024),
     name: o.name ?? `chain-${o.chainId}`,
   }
 }

@@ -21,6 +21,11 @@ export type GetLogsChunkedParameters = {
   signal?: AbortSignal
 }
 
+/** Parameters of {@link getRpcLogsChunked}: as {@link GetLogsChunkedParameters}, logs left as the RPC sent them. */
+export type GetRpcLogsChunkedParameters = Omit<GetLogsChunkedParameters, 'onChunk'> & {
+  onChunk?: (range: { fromBlock: bigint; toBlock: bigint }, logs: RpcLog[]) => void
+}
+
 export const defaultGetLogsOptions = { chunkSize: 10_000n, minChunkSize: 1n } as const
 
 /** The RPC refused every range size down to `minChunkSize`. */
@@ -46,10 +51,24 @@ export class LogRangeRefusedError extends ChainReadError {
  *   smallest range is refused.
  */
 export async function getLogsChunked(client: ChainClient, params: GetLogsChunkedParameters): Promise<Log[]> {
+  const { onChunk, ...rest } = params
+  const raw = await getRpcLogsChunked(client, {
+    ...rest,
+    onChunk: onChunk ? (range, logs) => onChunk(range, logs.map((l) => formatLog(l))) : undefined,
+  })
+  return raw.map((l) => formatLog(l))
+}
+
+/**
+ * {@link getLogsChunked} without viem's log formatting (hex quantities stay hex): for hot paths
+ * that only read topics, e.g. discovering thousands of borrowers.
+ * @throws RpcUnavailableError, LogRangeRefusedError
+ */
+export async function getRpcLogsChunked(client: ChainClient, params: GetRpcLogsChunkedParameters): Promise<RpcLog[]> {
   const maxSize = params.chunkSize ?? defaultGetLogsOptions.chunkSize
   const minSize = params.minChunkSize ?? defaultGetLogsOptions.minChunkSize
   if (maxSize < 1n) throw new ChainReadError('getLogsChunked: chunkSize must be ≥ 1.')
-  const out: Log[] = []
+  const out: RpcLog[] = []
   let size = maxSize
   let streak = 0
   let from = params.fromBlock
@@ -84,9 +103,8 @@ export async function getLogsChunked(client: ChainClient, params: GetLogsChunked
       streak = 0
       continue
     }
-    const logs = raw.map((l) => formatLog(l))
-    for (const l of logs) out.push(l)
-    params.onChunk?.({ fromBlock: from, toBlock: to }, logs)
+    for (const l of raw) out.push(l)
+    params.onChunk?.({ fromBlock: from, toBlock: to }, raw)
     from = to + 1n
     if (size < maxSize && ++streak >= 4) {
       size = size * 2n < maxSize ? size * 2n : maxSize

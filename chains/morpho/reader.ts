@@ -19,8 +19,8 @@ import {
 } from '../../protocol/risk/morpho.js'
 import { type ChainClient, readBlockRef } from '../evm/client.js'
 import { ChainReadError, decodeRevert, toChainError } from '../evm/errors.js'
-import { keccak256Short } from '../evm/keccak.js'
-import { getLogsChunked, topicToAddress } from '../evm/logs.js'
+import { checksumAddress, keccak256Short } from '../evm/keccak.js'
+import { getLogsChunked, getRpcLogsChunked, topicToAddress } from '../evm/logs.js'
 import { type Call, multicallRaw, type MulticallOptions, readWords } from '../evm/multicall.js'
 import type { BlockRef, MorphoAccountHealth } from '../types.js'
 
@@ -141,7 +141,7 @@ export async function discoverMorphoBorrowers(
   client: ChainClient,
   params: { morpho: Address; market: Hex; fromBlock?: bigint; toBlock: bigint; chunkSize?: bigint; signal?: AbortSignal },
 ): Promise<Address[]> {
-  const logs = await getLogsChunked(client, {
+  const logs = await getRpcLogsChunked(client, {
     address: params.morpho,
     topics: [DISCOVERY_EVENTS.map((e) => e.topic0), params.market],
     fromBlock: params.fromBlock ?? 0n,
@@ -155,7 +155,7 @@ export async function discoverMorphoBorrowers(
     const b = borrowerOfLog(log)
     if (b && !seen.has(b)) {
       seen.add(b)
-      out.push(getAddress(b))
+      out.push(checksumAddress(b))
     }
   }
   return out

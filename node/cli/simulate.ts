@@ -46,11 +46,11 @@ export function runSimulateCommand(opts: SimulateOptions, print: (line: string) 
     return report
   }
   print(`scenario ${report.scenario}: ${report.description}`)
-  print(`figures in ${report.debtAsset} (= USD × ${1})`.replace(' (= USD × 1)', ''))
-  print(['strategy', 'badDebt', 'slippage', 'incentivePaid', 'cascades', 'badDebt+slippage'].map((h) => h.padStart(16)).join(''))
+  print(`figures in ${report.debtAsset} (USD with --json)`)
+  print(['strategy', 'badDebt', 'slippage', 'incentivePaid', 'cascades', 'badDebt+slippage'].map((h) => h.padStart(18)).join(''))
   for (const k of STRATEGIES) {
     const s = report[k]
-    print([k, s.badDebt.toFixed(2), s.slippage.toFixed(2), s.incentivePaid.toFixed(2), String(s.cascades), s.totalLoss.toFixed(2)].map((c) => c.padStart(16)).join(''))
+    print([k, s.badDebt.toFixed(2), s.slippage.toFixed(2), s.incentivePaid.toFixed(2), String(s.cascades), s.totalLoss.toFixed(2)].map((c) => c.padStart(18)).join(''))
   }
   if (opts.out) print(`wrote ${join(opts.out, `${report.scenario}.json`)} and ${join(opts.out, `${report.scenario}.svg`)}`)
   return report

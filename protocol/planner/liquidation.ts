@@ -69,8 +69,10 @@ export function planMorphoLiquidation(
 ): { result: LiquidationResult; position: MorphoPosition; market: MorphoMarket } | null {
   if (position.borrowShares === 0n) return null
   const borrowed = borrowedAssets(position, market)
-  if (maxBorrow(position, price, lltv) >= borrowed) return null
-  const hfBefore = morphoHealthFactor(position, market, price, lltv)
+  const maxBorrowAssets = maxBorrow(position, price, lltv)
+  if (maxBorrowAssets >= borrowed) return null
+  // healthFactor = maxBorrow.wDivDown(borrowed), as protocol/risk computes it (borrowed > 0 here).
+  const hfBefore = (maxBorrowAssets * WAD) / borrowed
   const lif = liquidationIncentiveFactor(lltv)
   const value = mulDivDown(position.collateral, price, ORACLE_PRICE_SCALE)
   const num = target * borrowed - value * lltv
@@ -223,8 +225,9 @@ export function planAaveLiquidation(
   account: AaveAccount,
   ctx: AaveContext,
   target: bigint,
+  precomputed?: ReturnType<typeof aaveAccountData>,
 ): { result: LiquidationResult; account: AaveAccount; collateralAsset: string; debtAsset: string; refPrice: bigint } | null {
-  const before = aaveAccountData(account, ctx)
+  const before = precomputed ?? aaveAccountData(account, ctx)
   if (before.totalDebtBase === 0n || before.healthFactor >= WAD) return null
   const pair = aavePair(account, ctx)
   if (!pair) return null

@@ -130,9 +130,11 @@ export function plan(inputs: PlanInputs, params: PlanParams): Plan {
     }
   })
   const aaveHealthy: boolean[] = []
+  const aaveData: ReturnType<typeof aaveAccountData>[] = []
   c.aaveUsers.forEach((u, index) => {
     const ak = u.marketKey
     const data = aaveAccountData(aaveAccounts[index], aaveCtx.get(ak)!)
+    aaveData.push(data)
     aaveHealthy.push(!(data.totalDebtBase > 0n && data.healthFactor < WAD))
     if (data.totalDebtBase > 0n && data.healthFactor < WAD) {
       candidates.push({ key: `a:${u.key}`, protocol: 'aave', chainId: u.chainId, market: u.pool, borrower: u.user, healthFactor: data.healthFactor, index })
@@ -174,7 +176,7 @@ export function plan(inputs: PlanInputs, params: PlanParams): Plan {
       refPrice = price
     } else {
       const u = c.aaveUsers[cand.index]
-      const planned = planAaveLiquidation(aaveAccounts[cand.index], aaveCtx.get(u.marketKey)!, target)
+      const planned = planAaveLiquidation(aaveAccounts[cand.index], aaveCtx.get(u.marketKey)!, target, aaveData[cand.index])
       if (!planned) {
         deferred.push({ chainId: cand.chainId, protocol: 'aave', market: cand.market, borrower: cand.borrower, reason: 'noCollateral', healthFactor: cand.healthFactor })
         continue

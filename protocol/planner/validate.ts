@@ -55,32 +55,32 @@ function fail(field: string, rule: string, value?: unknown): never {
 
 /** A field path, built only when an error is thrown (the hot path validates 10,000s of fields). */
 type Field = string | (() => string)
-const name = (field: Field): string => (typeof field === 'string' ? field : field())
+const name = (field: Field, suffix = ''): string => (typeof field === 'string' ? field : field()) + suffix
 
-function bigintIn(value: unknown, field: Field, lo: bigint, hi?: bigint, rule?: string): bigint {
-  if (typeof value !== 'bigint') fail(name(field), 'must be a bigint', value)
+function bigintIn(value: unknown, field: Field, suffix: string, lo: bigint, hi?: bigint, rule?: string): bigint {
+  if (typeof value !== 'bigint') fail(name(field, suffix), 'must be a bigint', value)
   if (value < lo || (hi !== undefined && value > hi)) {
-    fail(name(field), rule ?? (hi === undefined ? `must be ≥ ${lo}` : `must be in ${lo}..${hi}`), value)
+    fail(name(field, suffix), rule ?? (hi === undefined ? `must be ≥ ${lo}` : `must be in ${lo}..${hi}`), value)
   }
   return value
 }
 
-function intIn(value: unknown, field: Field, lo: number, hi: number): number {
+function intIn(value: unknown, field: Field, suffix: string, lo: number, hi: number): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < lo || value > hi) {
-    fail(name(field), `must be an integer in ${lo}..${hi}`, value)
+    fail(name(field, suffix), `must be an integer in ${lo}..${hi}`, value)
   }
   return value
 }
 
-function hexOf(value: unknown, field: Field, bytes: number): Hex {
+function hexOf(value: unknown, field: Field, suffix: string, bytes: number): Hex {
   if (typeof value !== 'string' || value.length !== 2 + 2 * bytes || !HEX_RE.test(value)) {
-    fail(name(field), `must be a ${bytes}-byte 0x-prefixed hex string`, value)
+    fail(name(field, suffix), `must be a ${bytes}-byte 0x-prefixed hex string`, value)
   }
   return value.toLowerCase() as Hex
 }
 
-function symbolOf(value: unknown, field: Field, assets: Map<string, AssetInput>): string {
-  if (typeof value !== 'string' || !assets.has(value)) fail(name(field), 'must name an asset listed in `assets`', value)
+function symbolOf(value: unknown, field: Field, suffix: string, assets: Map<string, AssetInput>): string {
+  if (typeof value !== 'string' || !assets.has(value)) fail(name(field, suffix), 'must name an asset listed in `assets`', value)
   return value
 }
 
@@ -90,7 +90,7 @@ export function canonicalize(inputs: PlanInputs, params: PlanParams): Canonical 
   validateParams(params)
   const list = <T>(v: T[] | undefined, field: Field): T[] => {
     if (v === undefined) return []
-    if (!Array.isArray(v)) fail(name(field), 'must be an array')
+    if (!Array.isArray(v)) fail(name(field, suffix), 'must be an array')
     return v
   }
 
@@ -100,7 +100,7 @@ export function canonicalize(inputs: PlanInputs, params: PlanParams): Canonical 
     if (typeof a?.symbol !== 'string' || a.symbol.length === 0 || a.symbol.length > 32) {
       fail(`assets[${i}].symbol`, 'must be a non-empty string of at most 32 characters', a?.symbol)
     }
-    intIn(a.decimals, `assets[${i}].decimals`, 0, 36)
+    intIn(a.decimals, `assets[${i}]`, '.decimals', 0, 36)
     if (assets.has(a.symbol)) fail(`assets[${i}].symbol`, 'is listed twice', a.symbol)
     assets.set(a.symbol, { symbol: a.symbol, decimals: a.decimals })
   })
@@ -109,15 +109,15 @@ export function canonicalize(inputs: PlanInputs, params: PlanParams): Canonical 
   const morphoMarkets = new Map<string, MorphoMarketInput>()
   list(inputs.morphoMarkets, 'morphoMarkets').forEach((m, i) => {
     const f = `morphoMarkets[${i}]`
-    const chainId = intIn(m?.chainId, () => `${f}.chainId`, 1, 2 ** 32 - 1)
-    const id = hexOf(m.id, () => `${f}.id`, 32)
-    const loanAsset = symbolOf(m.loanAsset, () => `${f}.loanAsset`, assets)
-    const collateralAsset = symbolOf(m.collateralAsset, () => `${f}.collateralAsset`, assets)
+    const chainId = intIn(m?.chainId, `${f}`, '.chainId', 1, 2 ** 32 - 1)
+    const id = hexOf(m.id, `${f}`, '.id', 32)
+    const loanAsset = symbolOf(m.loanAsset, `${f}`, '.loanAsset', assets)
+    const collateralAsset = symbolOf(m.collateralAsset, `${f}`, '.collateralAsset', assets)
     if (loanAsset === collateralAsset) fail(`${f}.collateralAsset`, 'must differ from loanAsset', collateralAsset)
-    bigintIn(m.lltv, () => `${f}.lltv`, 1n, WAD - 1n, 'must be in (0, 1e18) (WAD)')
-    bigintIn(m.totalBorrowAssets, () => `${f}.totalBorrowAssets`, 0n)
-    bigintIn(m.totalBorrowShares, () => `${f}.totalBorrowShares`, 0n)
-    bigintIn(m.totalSupplyAssets, () => `${f}.totalSupplyAssets`, 0n)
+    bigintIn(m.lltv, `${f}`, '.lltv', 1n, WAD - 1n, 'must be in (0, 1e18) (WAD)')
+    bigintIn(m.totalBorrowAssets, `${f}`, '.totalBorrowAssets', 0n)
+    bigintIn(m.totalBorrowShares, `${f}`, '.totalBorrowShares', 0n)
+    bigintIn(m.totalSupplyAssets, `${f}`, '.totalSupplyAssets', 0n)
     const key = morphoMarketKey(chainId, id)
     if (morphoMarkets.has(key)) fail(`${f}.id`, 'market listed twice on this chain', id)
     morphoMarkets.set(key, { ...m, id, loanAsset, collateralAsset })
@@ -126,15 +126,15 @@ export function canonicalize(inputs: PlanInputs, params: PlanParams): Canonical 
   const aavePrices = new Map<string, bigint>()
   list(inputs.prices, 'prices').forEach((p, i) => {
     const f = `prices[${i}]`
-    const chainId = intIn(p?.chainId, () => `${f}.chainId`, 1, 2 ** 32 - 1)
-    bigintIn(p.price, () => `${f}.price`, 1n, undefined, 'must be > 0 (a zero or negative oracle price)')
+    const chainId = intIn(p?.chainId, `${f}`, '.chainId', 1, 2 ** 32 - 1)
+    bigintIn(p.price, `${f}`, '.price', 1n, undefined, 'must be > 0 (a zero or negative oracle price)')
     if (p.kind === 'morpho') {
-      const key = morphoMarketKey(chainId, hexOf(p.marketId, () => `${f}.marketId`, 32))
+      const key = morphoMarketKey(chainId, hexOf(p.marketId, `${f}`, '.marketId', 32))
       if (!morphoMarkets.has(key)) fail(`${f}.marketId`, 'names no market of `morphoMarkets`', p.marketId)
       if (morphoPrices.has(key)) fail(`${f}.marketId`, 'has two prices', p.marketId)
       morphoPrices.set(key, p.price)
     } else if (p.kind === 'aave') {
-      const key = aavePriceKey(chainId, hexOf(p.pool, () => `${f}.pool`, 20), symbolOf(p.asset, () => `${f}.asset`, assets))
+      const key = aavePriceKey(chainId, hexOf(p.pool, `${f}`, '.pool', 20), symbolOf(p.asset, `${f}`, '.asset', assets))
       if (aavePrices.has(key)) fail(`${f}.asset`, 'has two prices on this pool', p.asset)
       aavePrices.set(key, p.price)
     } else fail(`${f}.kind`, "must be 'morpho' or 'aave'", (p as { kind?: unknown }).kind)
@@ -144,14 +144,14 @@ export function canonicalize(inputs: PlanInputs, params: PlanParams): Canonical 
   const positionKeys = new Set<string>()
   const morphoPositions = list(inputs.morphoPositions, 'morphoPositions').map((p, i) => {
     const f = (): string => `morphoPositions[${i}]`
-    const chainId = intIn(p?.chainId, () => `${f()}.chainId`, 1, 2 ** 32 - 1)
-    const marketId = hexOf(p.marketId, () => `${f()}.marketId`, 32)
-    const borrower = hexOf(p.borrower, () => `${f()}.borrower`, 20)
+    const chainId = intIn(p?.chainId, f, '.chainId', 1, 2 ** 32 - 1)
+    const marketId = hexOf(p.marketId, f, '.marketId', 32)
+    const borrower = hexOf(p.borrower, f, '.borrower', 20)
     const mkey = morphoMarketKey(chainId, marketId)
     const market = morphoMarkets.get(mkey)
     if (!market) fail(`${f()}.marketId`, 'names no market of `morphoMarkets`', marketId)
-    bigintIn(p.borrowShares, () => `${f()}.borrowShares`, 0n, market.totalBorrowShares, "must be in 0..the market's totalBorrowShares")
-    bigintIn(p.collateral, () => `${f()}.collateral`, 0n)
+    bigintIn(p.borrowShares, f, '.borrowShares', 0n, market.totalBorrowShares, "must be in 0..the market's totalBorrowShares")
+    bigintIn(p.collateral, f, '.collateral', 0n)
     if (p.borrowShares > 0n && !morphoPrices.has(mkey)) {
       fail(f(), `position with no price: no oracle price for Morpho market ${marketId} on chain ${chainId}`)
     }
@@ -166,15 +166,15 @@ export function canonicalize(inputs: PlanInputs, params: PlanParams): Canonical 
   const aaveMarkets: Canonical['aaveMarkets'] = new Map()
   list(inputs.aaveMarkets, 'aaveMarkets').forEach((m, i) => {
     const f = `aaveMarkets[${i}]`
-    const chainId = intIn(m?.chainId, () => `${f}.chainId`, 1, 2 ** 32 - 1)
-    const pool = hexOf(m.pool, () => `${f}.pool`, 20)
+    const chainId = intIn(m?.chainId, `${f}`, '.chainId', 1, 2 ** 32 - 1)
+    const pool = hexOf(m.pool, `${f}`, '.pool', 20)
     const reserves = new Map<string, AaveReserveInput>()
     list(m.reserves, `${f}.reserves`).forEach((r, j) => {
       const g = `${f}.reserves[${j}]`
-      const asset = symbolOf(r?.asset, () => `${g}.asset`, assets)
-      const lt = bigintIn(r.liquidationThresholdBps, () => `${g}.liquidationThresholdBps`, 0n, 10_000n)
-      const bonus = bigintIn(r.liquidationBonusBps, () => `${g}.liquidationBonusBps`, 10_000n, 20_000n)
-      bigintIn(r.liquidationProtocolFeeBps, () => `${g}.liquidationProtocolFeeBps`, 0n, 10_000n)
+      const asset = symbolOf(r?.asset, `${g}`, '.asset', assets)
+      const lt = bigintIn(r.liquidationThresholdBps, `${g}`, '.liquidationThresholdBps', 0n, 10_000n)
+      const bonus = bigintIn(r.liquidationBonusBps, `${g}`, '.liquidationBonusBps', 10_000n, 20_000n)
+      bigintIn(r.liquidationProtocolFeeBps, `${g}`, '.liquidationProtocolFeeBps', 0n, 10_000n)
       // PoolConfigurator.configureReserveAsCollateral: liquidationThreshold.percentMul(liquidationBonus) ≤ 100 %.
       if (lt * bonus > 10_000n * 10_000n) fail(`${g}.liquidationBonusBps`, 'liquidationThreshold × liquidationBonus must be ≤ 100 %', bonus)
       if (reserves.has(asset)) fail(`${g}.asset`, 'reserve listed twice', asset)
@@ -187,9 +187,9 @@ export function canonicalize(inputs: PlanInputs, params: PlanParams): Canonical 
   const userKeys = new Set<string>()
   const aaveUsers = list(inputs.aaveUsers, 'aaveUsers').map((u, i) => {
     const f = (): string => `aaveUsers[${i}]`
-    const chainId = intIn(u?.chainId, () => `${f()}.chainId`, 1, 2 ** 32 - 1)
-    const pool = hexOf(u.pool, () => `${f()}.pool`, 20)
-    const user = hexOf(u.user, () => `${f()}.user`, 20)
+    const chainId = intIn(u?.chainId, f, '.chainId', 1, 2 ** 32 - 1)
+    const pool = hexOf(u.pool, f, '.pool', 20)
+    const user = hexOf(u.user, f, '.user', 20)
     const aaveKey = aaveMarketKey(chainId, pool)
     const market = aaveMarkets.get(aaveKey)
     if (!market) fail(`${f()}.pool`, 'names no pool of `aaveMarkets`', pool)
@@ -198,11 +198,11 @@ export function canonicalize(inputs: PlanInputs, params: PlanParams): Canonical 
       const out = list(entries, () => `${f()}.${which}`)
         .map((e, j) => {
           const g = (): string => `${f()}.${which}[${j}]`
-          const asset = symbolOf(e?.asset, () => `${g()}.asset`, assets)
+          const asset = symbolOf(e?.asset, g, '.asset', assets)
           if (!market.reserves.has(asset)) fail(`${g()}.asset`, 'is not a reserve of this pool', asset)
           if (seen.has(asset)) fail(`${g()}.asset`, 'listed twice', asset)
           seen.add(asset)
-          bigintIn(e.balance, () => `${g()}.balance`, 0n)
+          bigintIn(e.balance, g, '.balance', 0n)
           if (e.balance > 0n && !aavePrices.has(`${aaveKey}:${asset}`)) {
             fail(g(), `position with no price: no Aave oracle price for ${asset} on pool ${pool}`)
           }
@@ -224,13 +224,13 @@ export function canonicalize(inputs: PlanInputs, params: PlanParams): Canonical 
   const venueKeys = new Set<string>()
   const venues = list(inputs.venues, 'venues').map((v, i) => {
     const f = `venues[${i}]`
-    const chainId = intIn(v?.chainId, () => `${f}.chainId`, 1, 2 ** 32 - 1)
-    const pool = hexOf(v.pool, () => `${f}.pool`, 20)
-    const token0 = symbolOf(v.token0, () => `${f}.token0`, assets)
-    const token1 = symbolOf(v.token1, () => `${f}.token1`, assets)
+    const chainId = intIn(v?.chainId, `${f}`, '.chainId', 1, 2 ** 32 - 1)
+    const pool = hexOf(v.pool, `${f}`, '.pool', 20)
+    const token0 = symbolOf(v.token0, `${f}`, '.token0', assets)
+    const token1 = symbolOf(v.token1, `${f}`, '.token1', assets)
     if (token0 === token1) fail(`${f}.token1`, 'must differ from token0', token1)
-    bigintIn(v.reserve0, () => `${f}.reserve0`, 1n, undefined, 'must be > 0 (a negative or zero reserve)')
-    bigintIn(v.reserve1, () => `${f}.reserve1`, 1n, undefined, 'must be > 0 (a negative or zero reserve)')
+    bigintIn(v.reserve0, `${f}`, '.reserve0', 1n, undefined, 'must be > 0 (a negative or zero reserve)')
+    bigintIn(v.reserve1, `${f}`, '.reserve1', 1n, undefined, 'must be > 0 (a negative or zero reserve)')
     const key = aaveMarketKey(chainId, pool)
     if (venueKeys.has(key)) fail(`${f}.pool`, 'pool listed twice on this chain', pool)
     venueKeys.add(key)
@@ -242,12 +242,12 @@ export function canonicalize(inputs: PlanInputs, params: PlanParams): Canonical 
   const invKeys = new Set<string>()
   const inventory = list(inputs.inventory, 'inventory').map((v, i) => {
     const f = `inventory[${i}]`
-    const chainId = intIn(v?.chainId, () => `${f}.chainId`, 1, 2 ** 32 - 1)
-    const asset = symbolOf(v.asset, () => `${f}.asset`, assets)
-    const quoteAsset = symbolOf(v.quoteAsset, () => `${f}.quoteAsset`, assets)
+    const chainId = intIn(v?.chainId, `${f}`, '.chainId', 1, 2 ** 32 - 1)
+    const asset = symbolOf(v.asset, `${f}`, '.asset', assets)
+    const quoteAsset = symbolOf(v.quoteAsset, `${f}`, '.quoteAsset', assets)
     if (asset === quoteAsset) fail(`${f}.quoteAsset`, 'must differ from asset', quoteAsset)
-    bigintIn(v.amount, () => `${f}.amount`, 0n)
-    bigintIn(v.refPrice, () => `${f}.refPrice`, 1n, undefined, 'must be > 0 (1e36-scaled)')
+    bigintIn(v.amount, `${f}`, '.amount', 0n)
+    bigintIn(v.refPrice, `${f}`, '.refPrice', 1n, undefined, 'must be > 0 (1e36-scaled)')
     const key = `${pad(chainId)}:${asset}:${quoteAsset}`
     if (invKeys.has(key)) fail(`${f}`, 'inventory of this (chain, asset, quote) listed twice')
     invKeys.add(key)
@@ -259,16 +259,16 @@ export function canonicalize(inputs: PlanInputs, params: PlanParams): Canonical 
   const follows = new Map<string, OracleFollowRule>()
   params.oracleFollowsPools.forEach((r, i) => {
     const f = `params.oracleFollowsPools[${i}]`
-    const chainId = intIn(r?.chainId, () => `${f}.chainId`, 1, 2 ** 32 - 1)
+    const chainId = intIn(r?.chainId, `${f}`, '.chainId', 1, 2 ** 32 - 1)
     if (r.protocol === 'morpho') {
-      const key = morphoMarketKey(chainId, hexOf(r.marketId, () => `${f}.marketId`, 32))
+      const key = morphoMarketKey(chainId, hexOf(r.marketId, `${f}`, '.marketId', 32))
       if (!morphoMarkets.has(key)) fail(`${f}.marketId`, 'names no market of `morphoMarkets`', r.marketId)
       follows.set(`morpho:${key}`, r)
     } else if (r.protocol === 'aave') {
-      const key = aaveMarketKey(chainId, hexOf(r.pool, () => `${f}.pool`, 20))
+      const key = aaveMarketKey(chainId, hexOf(r.pool, `${f}`, '.pool', 20))
       if (!aaveMarkets.has(key)) fail(`${f}.pool`, 'names no pool of `aaveMarkets`', r.pool)
-      const asset = symbolOf(r.asset, () => `${f}.asset`, assets)
-      const quote = symbolOf(r.quoteAsset, () => `${f}.quoteAsset`, assets)
+      const asset = symbolOf(r.asset, `${f}`, '.asset', assets)
+      const quote = symbolOf(r.quoteAsset, `${f}`, '.quoteAsset', assets)
       if (asset === quote) fail(`${f}.quoteAsset`, 'must differ from asset', quote)
       follows.set(`aave:${key}:${asset}`, r)
     } else fail(`${f}.protocol`, "must be 'morpho' or 'aave'", (r as { protocol?: unknown }).protocol)
@@ -280,20 +280,20 @@ export function canonicalize(inputs: PlanInputs, params: PlanParams): Canonical 
 /** Range checks of {@link PlanParams}. @throws PlanInputError naming `params.<field>`. */
 export function validateParams(params: PlanParams): void {
   if (params === null || typeof params !== 'object') fail('params', 'must be an object')
-  bigintIn(params.targetHealthFactor, 'params.targetHealthFactor', WAD + 1n, 3n * WAD, 'must be in (1e18, 3e18] (WAD)')
-  bigintIn(params.maxImpactBpsPerVenuePerRound, 'params.maxImpactBpsPerVenuePerRound', 1n, 5_000n)
-  intIn(params.maxLegs, 'params.maxLegs', 1, 100_000)
-  bigintIn(params.deadlineBase, 'params.deadlineBase', 0n, 2n ** 64n - 1n)
-  bigintIn(params.legTtlSeconds, 'params.legTtlSeconds', 1n, 86_400n)
-  bigintIn(params.maxSlippageBps, 'params.maxSlippageBps', 1n, 10_000n)
-  bigintIn(params.minOutToleranceBps, 'params.minOutToleranceBps', 0n, 5_000n)
-  bigintIn(params.urgencyWad, 'params.urgencyWad', 0n, 10n * WAD, 'must be in 0..10e18 (WAD)')
-  intIn(params.maxScheduleRounds, 'params.maxScheduleRounds', 1, 1000)
+  bigintIn(params.targetHealthFactor, 'params.targetHealthFactor', '', WAD + 1n, 3n * WAD, 'must be in (1e18, 3e18] (WAD)')
+  bigintIn(params.maxImpactBpsPerVenuePerRound, 'params.maxImpactBpsPerVenuePerRound', '', 1n, 5_000n)
+  intIn(params.maxLegs, 'params.maxLegs', '', 1, 100_000)
+  bigintIn(params.deadlineBase, 'params.deadlineBase', '', 0n, 2n ** 64n - 1n)
+  bigintIn(params.legTtlSeconds, 'params.legTtlSeconds', '', 1n, 86_400n)
+  bigintIn(params.maxSlippageBps, 'params.maxSlippageBps', '', 1n, 10_000n)
+  bigintIn(params.minOutToleranceBps, 'params.minOutToleranceBps', '', 0n, 5_000n)
+  bigintIn(params.urgencyWad, 'params.urgencyWad', '', 0n, 10n * WAD, 'must be in 0..10e18 (WAD)')
+  intIn(params.maxScheduleRounds, 'params.maxScheduleRounds', '', 1, 1000)
   if (params.auction === null || typeof params.auction !== 'object') fail('params.auction', 'must be an object')
-  bigintIn(params.auction.startPremiumBps, 'params.auction.startPremiumBps', 0n, 5_000n)
-  bigintIn(params.auction.floorDiscountBps, 'params.auction.floorDiscountBps', 0n, 9_999n)
-  bigintIn(params.auction.durationSeconds, 'params.auction.durationSeconds', 1n, 86_400n)
+  bigintIn(params.auction.startPremiumBps, 'params.auction.startPremiumBps', '', 0n, 5_000n)
+  bigintIn(params.auction.floorDiscountBps, 'params.auction.floorDiscountBps', '', 0n, 9_999n)
+  bigintIn(params.auction.durationSeconds, 'params.auction.durationSeconds', '', 1n, 86_400n)
   if (!Array.isArray(params.oracleFollowsPools)) fail('params.oracleFollowsPools', 'must be an array')
-  bigintIn(params.cascadeGuardBps, 'params.cascadeGuardBps', 0n, 1_000n)
+  bigintIn(params.cascadeGuardBps, 'params.cascadeGuardBps', '', 0n, 1_000n)
   if (typeof params.crossChainVenues !== 'boolean') fail('params.crossChainVenues', 'must be a boolean', params.crossChainVenues)
 }

@@ -1,7 +1,7 @@
-import { zeroAddress, type Address } from 'viem'
+import { getContractAddress, isAddressEqual, zeroAddress, type Address } from 'viem'
 import { getArtifact } from '../../../contracts/artifacts.js'
 import { BaseError } from '../../../protocol/errors.js'
-import { deploy, send, type DeployContext } from './common.js'
+import { TxPipeline, type DeployContext } from './common.js'
 
 /** One Aave V3 reserve to list. Percentages are basis points (10_000 = 100%), as Aave's PercentageMath. */
 export type AaveReserveParams = {
@@ -63,6 +63,16 @@ export class InvalidAaveReserveError extends BaseError {
   }
 }
 
+/** The Pool proxy is not where its address was predicted (the provider created other contracts first). */
+export class AaveDeploymentMismatchError extends BaseError {
+  override name = 'AaveDeploymentMismatchError'
+  constructor(expected: Address, actual: Address) {
+    super(`Aave Pool proxy is at ${actual}, not at the predicted ${expected}.`, {
+      metaMessages: ['deployAaveV3 expects a fresh PoolAddressesProvider; report this as a bug.'],
+    })
+  }
+}
+
 const PERCENTAGE_FACTOR = 10_000n
 const RAY = 10n ** 27n
 /** Logic libraries that Pool links (PoolConfigurator links ConfiguratorLogic, FlashLoanLogic links BorrowLogic). */
@@ -110,8 +120,12 @@ function checkReserve(r: AaveReserveParams, seen: Set<string>): void {
  * DefaultReserveInterestRateStrategy (optimal usage 80%, slopes 4% and 75%), then lists every reserve
  * (`initReserves`), configures it as collateral, enables variable borrowing and sets its reserve factor.
  *
+ * All transactions go out as one {@link TxPipeline} (about 37 for two reserves), so no other sender may
+ * use the account meanwhile.
+ *
  * @throws InvalidAaveReserveError for reserve parameters Aave would refuse (checked before any transaction);
- *         ContractRevertError / TransactionFailedError from {@link deploy} and {@link send}.
+ *         ContractRevertError naming the first transaction that reverted, with its decoded error;
+ *         TransactionFailedError when a transaction could not be sent.
  * @example
  * const aave = await deployAaveV3(ctx, { reserves: [{ symbol: 'WETH', asset, decimals: 18, priceFeed, ltvBps: 8000,
  *   liquidationThresholdBps: 8250, liquidationBonusBps: 10500, borrowingEnabled: true }] })
@@ -121,36 +135,37 @@ export async function deployAaveV3(ctx: DeployContext, params: DeployAaveV3Param
   for (const r of params.reserves) checkReserve(r, seen)
   const me = ctx.account.address
   const treasury = params.treasury ?? me
-  const startBlock = (await ctx.client.getBlockNumber()) + 1n
-
   const providerAbi = getArtifact('PoolAddressesProvider').abi
   const aclAbi = getArtifact('ACLManager').abi
   const configuratorAbi = getArtifact('PoolConfigurator').abi
 
-  const addressesProvider = await deploy(ctx, 'PoolAddressesProvider', [params.marketId ?? 'liqnet-devnet', me])
+  // Every address is known before anything is mined (CREATE addresses from nonces), so the whole market
+  // goes out as one pipeline of transactions.
+  const tx = await new TxPipeline(ctx).init()
+  const addressesProvider = tx.deploy('PoolAddressesProvider', [params.marketId ?? 'liqnet-devnet', me])
   const callProvider = (functionName: string, args: readonly unknown[]) =>
-    send(ctx, { address: addressesProvider, abi: providerAbi, functionName, args })
-  await callProvider('setACLAdmin', [me])
-  const aclManager = await deploy(ctx, 'ACLManager', [addressesProvider])
-  await callProvider('setACLManager', [aclManager])
-  await send(ctx, { address: aclManager, abi: aclAbi, functionName: 'addPoolAdmin', args: [me] })
+    tx.call({ address: addressesProvider, abi: providerAbi, functionName, args })
+  // The provider creates the Pool proxy, then the PoolConfigurator proxy (its CREATE nonces 1 and 2).
+  const pool = getContractAddress({ from: addressesProvider, nonce: 1n })
+  const poolConfigurator = getContractAddress({ from: addressesProvider, nonce: 2n })
+
+  callProvider('setACLAdmin', [me])
+  const aclManager = tx.deploy('ACLManager', [addressesProvider])
+  callProvider('setACLManager', [aclManager])
+  tx.call({ address: aclManager, abi: aclAbi, functionName: 'addPoolAdmin', args: [me] })
 
   // Logic libraries, then Pool and PoolConfigurator implementations linked against them.
   const libraries: Record<string, Address> = {}
-  libraries.BorrowLogic = await deploy(ctx, 'BorrowLogic')
-  for (const name of POOL_LIBRARIES) libraries[name] = await deploy(ctx, name)
-  libraries.FlashLoanLogic = await deploy(ctx, 'FlashLoanLogic', [], libraries)
-  libraries.ConfiguratorLogic = await deploy(ctx, 'ConfiguratorLogic')
-  const poolImpl = await deploy(ctx, 'Pool', [addressesProvider], libraries)
-  await callProvider('setPoolImpl', [poolImpl])
-  const configuratorImpl = await deploy(ctx, 'PoolConfigurator', [], libraries)
-  await callProvider('setPoolConfiguratorImpl', [configuratorImpl])
-  const [pool, poolConfigurator] = await Promise.all([
-    ctx.client.readContract({ address: addressesProvider, abi: providerAbi, functionName: 'getPool' }) as Promise<Address>,
-    ctx.client.readContract({ address: addressesProvider, abi: providerAbi, functionName: 'getPoolConfigurator' }) as Promise<Address>,
-  ])
+  libraries.BorrowLogic = tx.deploy('BorrowLogic')
+  for (const name of POOL_LIBRARIES) libraries[name] = tx.deploy(name)
+  libraries.FlashLoanLogic = tx.deploy('FlashLoanLogic', [], libraries)
+  libraries.ConfiguratorLogic = tx.deploy('ConfiguratorLogic')
+  const poolImpl = tx.deploy('Pool', [addressesProvider], libraries)
+  callProvider('setPoolImpl', [poolImpl])
+  const configuratorImpl = tx.deploy('PoolConfigurator', [], libraries)
+  callProvider('setPoolConfiguratorImpl', [configuratorImpl])
 
-  const oracle = await deploy(ctx, 'AaveOracle', [
+  const oracle = tx.deploy('AaveOracle', [
     addressesProvider,
     params.reserves.map((r) => r.asset),
     params.reserves.map((r) => r.priceFeed),
@@ -158,14 +173,14 @@ export async function deployAaveV3(ctx: DeployContext, params: DeployAaveV3Param
     zeroAddress, // base currency: USD
     10n ** 8n, // BASE_CURRENCY_UNIT: USD with 8 decimals, as the feeds
   ])
-  await callProvider('setPriceOracle', [oracle])
-  const dataProvider = await deploy(ctx, 'AaveProtocolDataProvider', [addressesProvider])
-  await callProvider('setPoolDataProvider', [dataProvider])
+  callProvider('setPriceOracle', [oracle])
+  const dataProvider = tx.deploy('AaveProtocolDataProvider', [addressesProvider])
+  callProvider('setPoolDataProvider', [dataProvider])
 
-  const aTokenImpl = await deploy(ctx, 'AToken', [pool])
-  const variableDebtImpl = await deploy(ctx, 'VariableDebtToken', [pool])
-  const stableDebtImpl = await deploy(ctx, 'StableDebtToken', [pool])
-  const interestRateStrategy = await deploy(ctx, 'DefaultReserveInterestRateStrategy', [
+  const aTokenImpl = tx.deploy('AToken', [pool])
+  const variableDebtImpl = tx.deploy('VariableDebtToken', [pool])
+  const stableDebtImpl = tx.deploy('StableDebtToken', [pool])
+  const interestRateStrategy = tx.deploy('DefaultReserveInterestRateStrategy', [
     addressesProvider,
     (RAY * 80n) / 100n, // optimalUsageRatio
     0n, // baseVariableBorrowRate
@@ -178,12 +193,13 @@ export async function deployAaveV3(ctx: DeployContext, params: DeployAaveV3Param
     (RAY * 20n) / 100n, // optimalStableToTotalDebtRatio
   ])
 
-  const reserves: AaveV3Deployment['reserves'] = {}
   if (params.reserves.length > 0) {
-    await send(ctx, {
+    tx.call({
       address: poolConfigurator,
       abi: configuratorAbi,
       functionName: 'initReserves',
+      // Each reserve deploys three token proxies.
+      gas: 2_000_000n + 2_500_000n * BigInt(params.reserves.length),
       args: [
         params.reserves.map((r) => ({
           aTokenImpl,
@@ -205,37 +221,46 @@ export async function deployAaveV3(ctx: DeployContext, params: DeployAaveV3Param
       ],
     })
     const configure = (functionName: string, args: readonly unknown[]) =>
-      send(ctx, { address: poolConfigurator, abi: configuratorAbi, functionName, args })
+      tx.call({ address: poolConfigurator, abi: configuratorAbi, functionName, args })
     for (const r of params.reserves) {
       if (BigInt(r.liquidationThresholdBps) > 0n) {
-        await configure('configureReserveAsCollateral', [
+        configure('configureReserveAsCollateral', [
           r.asset,
           BigInt(r.ltvBps),
           BigInt(r.liquidationThresholdBps),
           BigInt(r.liquidationBonusBps),
         ])
       }
-      if (r.borrowingEnabled) await configure('setReserveBorrowing', [r.asset, true])
+      if (r.borrowingEnabled) configure('setReserveBorrowing', [r.asset, true])
       const reserveFactor = BigInt(r.reserveFactorBps ?? 1_000)
-      if (reserveFactor > 0n) await configure('setReserveFactor', [r.asset, reserveFactor])
+      if (reserveFactor > 0n) configure('setReserveFactor', [r.asset, reserveFactor])
     }
-    const dataProviderAbi = getArtifact('AaveProtocolDataProvider').abi
-    const tokens = await Promise.all(
-      params.reserves.map(
-        (r) =>
-          ctx.client.readContract({
-            address: dataProvider,
-            abi: dataProviderAbi,
-            functionName: 'getReserveTokensAddresses',
-            args: [r.asset],
-          }) as Promise<readonly [Address, Address, Address]>,
-      ),
-    )
-    params.reserves.forEach((r, i) => {
-      const [aToken, stableDebtToken, variableDebtToken] = tokens[i]!
-      reserves[r.symbol] = { aToken, variableDebtToken, stableDebtToken }
-    })
   }
+  const receipts = await tx.flush()
+  const startBlock = receipts[0]!.blockNumber
+
+  const dataProviderAbi = getArtifact('AaveProtocolDataProvider').abi
+  const [poolRead, configuratorRead, ...tokens] = await Promise.all([
+    ctx.client.readContract({ address: addressesProvider, abi: providerAbi, functionName: 'getPool' }) as Promise<Address>,
+    ctx.client.readContract({ address: addressesProvider, abi: providerAbi, functionName: 'getPoolConfigurator' }) as Promise<Address>,
+    ...params.reserves.map(
+      (r) =>
+        ctx.client.readContract({
+          address: dataProvider,
+          abi: dataProviderAbi,
+          functionName: 'getReserveTokensAddresses',
+          args: [r.asset],
+        }) as Promise<readonly [Address, Address, Address]>,
+    ),
+  ])
+  if (!isAddressEqual(poolRead as Address, pool) || !isAddressEqual(configuratorRead as Address, poolConfigurator)) {
+    throw new AaveDeploymentMismatchError(pool, poolRead as Address)
+  }
+  const reserves: AaveV3Deployment['reserves'] = {}
+  params.reserves.forEach((r, i) => {
+    const [aToken, stableDebtToken, variableDebtToken] = tokens[i] as readonly [Address, Address, Address]
+    reserves[r.symbol] = { aToken, variableDebtToken, stableDebtToken }
+  })
 
   return {
     pool,

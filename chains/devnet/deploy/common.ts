@@ -301,6 +301,7 @@ export class TxPipeline {
   private maxFeePerGas = 0n
   private queue: Queued[] = []
   private tail: Promise<unknown> = Promise.resolve()
+  private broken = false
 
   constructor(readonly ctx: DeployContext) {}
 
@@ -361,11 +362,14 @@ export class TxPipeline {
   async flush(): Promise<TransactionReceipt[]> {
     const queue = this.queue
     this.queue = []
+    await this.tail
+    this.broken = false
     const hashes: Hex[] = []
     for (const q of queue) {
       try {
         hashes.push(await q.hash)
       } catch (err) {
+        this.nonce = -1 // nonces after the failed one were counted but not used: init() again before reuse
         throw new TransactionFailedError(q.label, err)
       }
     }
@@ -406,6 +410,15 @@ export class TxPipeline {
     const { account, client } = this.ctx
     const fees = { maxFeePerGas: this.maxFeePerGas, maxPriorityFeePerGas: 1n }
     const send = async (): Promise<Hex> => {
+      if (this.broken) throw new Error('not sent: an earlier transaction of the pipeline could not be sent')
+      try {
+        return await sendOnce()
+      } catch (err) {
+        this.broken = true
+        throw err
+      }
+    }
+    const sendOnce = async (): Promise<Hex> => {
       if (account.type === 'local') {
         const signed = await account.signTransaction({
           type: 'eip1559',

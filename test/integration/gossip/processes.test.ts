@@ -8,8 +8,12 @@ const script = fileURLToPath(new URL('./child-node.ts', import.meta.url))
 
 type Child = { proc: ChildProcess; call(cmd: Record<string, unknown>): Promise<any> }
 
+/** Every process spawned, so that `after` kills them by PID even when a start failed. */
+const spawned: ChildProcess[] = []
+
 function spawnNode(cfg: { label: string; index: number; ports: number[]; dir: string }): Promise<Child> {
-  const proc = fork(script, [JSON.stringify(cfg)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  const proc = fork(script, [JSON.stringify(cfg)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'ignore', 'ipc'] })
+  spawned.push(proc)
   let next = 0
   const waiting = new Map<number, (m: any) => void>()
   proc.on('message', (m: any) => {
@@ -29,7 +33,7 @@ function spawnNode(cfg: { label: string; index: number; ports: number[]; dir: st
       }),
   }
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`child ${cfg.index} did not start`)), 40_000)
+    const t = setTimeout(() => reject(new Error(`child ${cfg.index} did not start`)), 90_000)
     proc.once('message', () => {
       clearTimeout(t)
       resolve(child)
@@ -38,16 +42,17 @@ function spawnNode(cfg: { label: string; index: number; ports: number[]; dir: st
   })
 }
 
-function kill(c: Child | undefined): Promise<void> {
-  if (!c?.proc.pid || c.proc.exitCode !== null || c.proc.signalCode !== null) return Promise.resolve()
+function killProc(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc?.pid || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve()
   return new Promise((resolve) => {
-    c.proc.once('exit', () => resolve())
-    process.kill(c.proc.pid!, 'SIGKILL')
+    proc.once('exit', () => resolve())
+    process.kill(proc.pid!, 'SIGKILL')
   })
 }
+const kill = (c: Child | undefined) => killProc(c?.proc)
 
 describe('gossip network: nodes as separate processes (network)', function () {
-  this.timeout(90_000)
+  this.timeout(180_000)
   const N = 3
   const label = 'proc'
   let children: (Child | undefined)[] = []
@@ -61,7 +66,7 @@ describe('gossip network: nodes as separate processes (network)', function () {
     await waitFor(async () => (await Promise.all(children.map((c) => c!.call({ cmd: 'peers' })))).every((r) => r.peers >= N - 1), 20_000, 'subscriptions')
   })
   after(async () => {
-    await Promise.all(children.map(kill))
+    await Promise.all(spawned.map(killProc))
     cleanup(dir)
   })
 

@@ -14,7 +14,7 @@ import { mnemonicToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
 import { startAnvil, type Anvil } from '../../../chains/devnet/anvil.js'
 import { deployAaveV3 } from '../../../chains/devnet/deploy/aave.js'
-import { ContractRevertError, deploy, send, TransactionFailedError, type DeployContext } from '../../../chains/devnet/deploy/common.js'
+import { ContractRevertError, deploy, send, TransactionFailedError, TxPipeline, type DeployContext } from '../../../chains/devnet/deploy/common.js'
 import { getArtifact } from '../../../contracts/artifacts.js'
 import {
   aavePoolAbi,
@@ -116,6 +116,29 @@ describe('devnet contracts (chain)', function () {
       (e: unknown) => e instanceof ContractRevertError && e.errorName === 'NonPositiveAnswer' && e.args[0] === -1n,
     )
     await send(owner, { address: wethFeed, abi: devnetPriceFeedAbi, functionName: 'setAnswer', args: [3_000n * E8] })
+  })
+
+  it('TxPipeline: predicted addresses, receipts in order, the first revert decoded', async function () {
+    const tx = await new TxPipeline(other).init()
+    const feed = tx.deploy('DevnetPriceFeed', ['P / USD', 7n * E8])
+    tx.call({ address: feed, abi: devnetPriceFeedAbi, functionName: 'setAnswer', args: [8n * E8] })
+    const receipts = await tx.flush()
+    assert.equal(receipts.length, 2)
+    assert.equal(receipts[0]!.contractAddress?.toLowerCase(), feed.toLowerCase())
+    assert.ok(receipts[1]!.blockNumber > receipts[0]!.blockNumber)
+    assert.equal(await client.readContract({ address: feed, abi: devnetPriceFeedAbi, functionName: 'latestAnswer' }), 8n * E8)
+
+    tx.call({ address: feed, abi: devnetPriceFeedAbi, functionName: 'setAnswer', args: [9n * E8] })
+    tx.call({ address: feed, abi: devnetPriceFeedAbi, functionName: 'setAnswer', args: [-1n], label: 'negative price' })
+    tx.call({ address: feed, abi: devnetPriceFeedAbi, functionName: 'setAnswer', args: [0n] })
+    await assert.rejects(tx.flush(), (e: unknown) => {
+      assert.ok(e instanceof ContractRevertError)
+      assert.equal(e.target, 'negative price')
+      assert.equal(e.errorName, 'NonPositiveAnswer')
+      assert.deepEqual(e.args, [-1n])
+      return true
+    })
+    assert.equal(await client.readContract({ address: feed, abi: devnetPriceFeedAbi, functionName: 'latestAnswer' }), 9n * E8)
   })
 
   it('MorphoFeedOracle: price = collateralUsd / loanUsd * 10^(36 + loanDecimals - collateralDecimals), following the feeds', async function () {

@@ -113,6 +113,8 @@ describe('risk/aave against the Aave V3 Pool (chain)', function () {
         abi: aavePoolAbi,
         functionName: 'liquidationCall',
         args: [weth, usdc, borrower.account.address, debtToCover, false],
+        // A fixed gas limit: an estimate made one block earlier can fall short once interest has accrued.
+        gas: 3_000_000n,
       })
       const [event] = parseEventLogs({ abi: aavePoolAbi, eventName: 'LiquidationCall', logs: receipt.logs })
       const fee = await client.readContract({ address: aave.reserves.WETH.aToken, abi: aaveATokenAbi, functionName: 'balanceOf', args: [TREASURY] })
