@@ -58,7 +58,8 @@ export class SyncProtocol {
   }
 
   constructor(options: SyncOptions) {
-    this.o = { maxAgeMs: 300_000, maxRecords: 4096, minIntervalMs: 10_000, now: Date.now, ...options }
+    const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SyncOptions
+    this.o = { maxAgeMs: 300_000, maxRecords: 4096, minIntervalMs: 10_000, now: Date.now, ...defined }
   }
 
   async start(): Promise<void> {

@@ -139,7 +139,8 @@ export type LiqnetHost = {
  * @throws P2PStartError, InvalidPeerAddressError
  */
 export async function createLiqnetHost(options: P2POptions): Promise<LiqnetHost> {
-  const o = { ...defaultP2POptions, ...options }
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as P2POptions
+  const o = { ...defaultP2POptions, ...defined }
   const staticPeers = (o.staticPeers ?? []).map(parsePeer)
   const directPeers = (o.directPeers ?? []).map(parsePeer)
   let libp2p: Libp2p<LiqnetServices>

@@ -290,12 +290,21 @@ export function plan(inputs: PlanInputs, params: PlanParams): Plan {
   // ── 3. Sell each (asset, quote) group jointly ──
   const pools: PoolState[] = c.venues.map((v) => ({ ...v }))
   const poolDirection = new Map<number, string>() // pool index → asset sold into it this round
+  // Groups keyed by (chain or 0, asset, quote); few groups, so the key is built once per distinct triple.
   const groups = new Map<string, SaleItem[]>()
+  const groupOf = new Map<number, Map<string, Map<string, SaleItem[]>>>()
   for (const it of items) {
-    const gk = `${params.crossChainVenues ? pad(0) : pad(it.chainId)}:${it.asset}:${it.quote}`
-    const list = groups.get(gk)
-    if (list) list.push(it)
-    else groups.set(gk, [it])
+    const chain = params.crossChainVenues ? 0 : it.chainId
+    let byAsset = groupOf.get(chain)
+    if (!byAsset) groupOf.set(chain, (byAsset = new Map()))
+    let byQuote = byAsset.get(it.asset)
+    if (!byQuote) byAsset.set(it.asset, (byQuote = new Map()))
+    let list = byQuote.get(it.quote)
+    if (!list) {
+      byQuote.set(it.quote, (list = []))
+      groups.set(`${pad(chain)}:${it.asset}:${it.quote}`, list)
+    }
+    list.push(it)
   }
   const schedule: ScheduledSale[] = []
   const fillsByLeg = new Map<number, { pool: number; amountIn: bigint }[]>()
@@ -436,8 +445,9 @@ export function plan(inputs: PlanInputs, params: PlanParams): Plan {
 
   // Oracles after, and the accounts the plan's own sales would make liquidatable (deferred as 'cascade').
   const oraclesAfter: OracleAfter[] = []
-  const legKeys = new Set<string>()
-  for (const cand of candidates) legKeys.add(cand.key)
+  const morphoInLeg = new Uint8Array(c.morphoPositions.length)
+  const aaveInLeg = new Uint8Array(c.aaveUsers.length)
+  for (const cand of candidates) (cand.protocol === 'morpho' ? morphoInLeg : aaveInLeg)[cand.index] = 1
   for (const f of followed) {
     const pairPools: number[] = []
     pools.forEach((p, i) => {
@@ -457,7 +467,7 @@ export function plan(inputs: PlanInputs, params: PlanParams): Plan {
       for (const i of morphoByMarket.get(mk) ?? []) {
         const p = c.morphoPositions[i]
         if (!morphoHealthy[i] || p.borrowShares === 0n) continue
-        if (legKeys.has(`m:${p.key}`)) continue
+        if (morphoInLeg[i]) continue
         const hf = morphoHealthFactor(toPosition(p), morphoStates.get(mk)!, price, m.lltv)
         if (hf < WAD) deferred.push({ chainId: p.chainId, protocol: 'morpho', market: p.marketId, borrower: p.borrower, reason: 'cascade', healthFactor: hf })
       }
@@ -468,7 +478,7 @@ export function plan(inputs: PlanInputs, params: PlanParams): Plan {
       for (const i of aaveByMarket.get(ak) ?? []) {
         const u = c.aaveUsers[i]
         if (!aaveHealthy[i]) continue
-        if (legKeys.has(`a:${u.key}`)) continue
+        if (aaveInLeg[i]) continue
         const data = aaveAccountData(aaveAccounts[i], ctx)
         if (data.totalDebtBase > 0n && data.healthFactor < WAD) {
           deferred.push({ chainId: u.chainId, protocol: 'aave', market: u.pool, borrower: u.user, reason: 'cascade', healthFactor: data.healthFactor })

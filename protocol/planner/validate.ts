@@ -90,7 +90,7 @@ export function canonicalize(inputs: PlanInputs, params: PlanParams): Canonical 
   validateParams(params)
   const list = <T>(v: T[] | undefined, field: Field): T[] => {
     if (v === undefined) return []
-    if (!Array.isArray(v)) fail(name(field, suffix), 'must be an array')
+    if (!Array.isArray(v)) fail(name(field), 'must be an array')
     return v
   }
 

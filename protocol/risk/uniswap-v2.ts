@@ -13,7 +13,7 @@ import { RiskInputError, WAD, assertPositive, sqrt } from './math.js'
 /** 1e4 = 100% in bps. */
 export const BPS = 10_000n
 /** Default impacts of {@link depthCurve}, bps: 0.5%, 1%, 2%, 5%. */
-export const DEFAULT_DEPTH_IMPACTS_BPS: readonly bigint[] = [50n, 100n, 200n, 500n]
+export const DEFAULT_DEPTH_IMPACTS_BPS: readonly bigint[] = Object.freeze([50n, 100n, 200n, 500n])
 
 function checkReserves(reserveIn: bigint, reserveOut: bigint): void {
   // UniswapV2Library: require(reserveIn > 0 && reserveOut > 0, 'UniswapV2Library: INSUFFICIENT_LIQUIDITY')

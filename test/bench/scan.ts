@@ -1,7 +1,7 @@
 /**
  * Scan benchmark: against a devnet chain, seeds `--morpho` Morpho Blue borrowers (default 10,000)
- * and `--aave` Aave V3 users (default 2,000) with the devnet's seeders (real transactions), then
- * times discovery (chunked getLogs) and the read + evaluate scan at one block, and prints one JSON
+ * and `--aave` Aave V3 users (default 2,000) with the devnet's seeders (real transactions), applies
+ * the scenario's price shock (part of the book becomes liquidatable), then times discovery (chunked getLogs) and the read + evaluate scan at one block, and prints one JSON
  * line per protocol and position source:
  *   {"bench":"scan","protocol":"morpho-blue","positions":10000,"positionsPerSecond":…,…}
  * plus a breakdown of the Morpho hot path (slot derivation, eth_call wall time, decoding, evaluation).
@@ -12,7 +12,7 @@
 import { parseArgs } from 'node:util'
 import type { Address } from 'viem'
 import { readAaveAccounts, discoverAaveUsers } from '../../chains/aave/reader.js'
-import { seedAaveUsers, seedMorphoBorrowers, startDevnet } from '../../chains/devnet/devnet.js'
+import { applyPriceSteps, seedAaveUsers, seedMorphoBorrowers, startDevnet } from '../../chains/devnet/devnet.js'
 import { createChainClient, readBlockRef, type ChainClient } from '../../chains/evm/client.js'
 import { discoverMorphoBorrowers, evaluateMorphoPositions, positionBorrowSharesAndCollateralSlot, readMorphoMarkets, readMorphoPositions, readMorphoPositionsBySlots, scanMorpho, type MorphoPositionKey } from '../../chains/morpho/reader.js'
 
@@ -62,6 +62,10 @@ export async function run(args: string[]): Promise<void> {
     // ── Morpho Blue ──
     const seedM = await seedMorphoBorrowers(chain, marketName, nMorpho)
     process.stderr.write(`seeded ${seedM.borrowers.length} Morpho borrowers in ${round(seedM.seconds)} s (${seedM.transactions} txs)\n`)
+    const seedA = await seedAaveUsers(chain, nAave)
+    process.stderr.write(`seeded ${seedA.borrowers.length} Aave users in ${round(seedA.seconds)} s (${seedA.transactions} txs)\n`)
+    // The scenario's price shock: part of the book becomes liquidatable, so the scan also prices liquidations.
+    await applyPriceSteps({ chains: [chain] }, devnet.scenario.pricePath)
     const head = await client.getBlockNumber()
     let t = performance.now()
     const borrowers = await discoverMorphoBorrowers(client, { morpho: morpho.address, market: market.id, fromBlock: market.startBlock, toBlock: head })
@@ -127,8 +131,6 @@ export async function run(args: string[]): Promise<void> {
     }
 
     // ── Aave V3 ──
-    const seedA = await seedAaveUsers(chain, nAave)
-    process.stderr.write(`seeded ${seedA.borrowers.length} Aave users in ${round(seedA.seconds)} s (${seedA.transactions} txs)\n`)
     const aave = chain.deployment.aave!
     const deployment = { pool: aave.pool, dataProvider: aave.dataProvider, oracle: aave.oracle, startBlock: aave.startBlock }
     const headA = await client.getBlockNumber()

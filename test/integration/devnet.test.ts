@@ -28,7 +28,7 @@ import {
   startDevnet,
 } from '../../chains/devnet/devnet.js'
 import { InvalidScenarioError, loadScenario, toUnits } from '../../chains/devnet/scenario.js'
-import { runningAnvilPids } from '../../chains/devnet/anvil.js'
+import { AnvilStartError, runningAnvilPids, startAnvil } from '../../chains/devnet/anvil.js'
 import type { Devnet, DevnetChain } from '../../chains/devnet/types.js'
 
 const SCENARIO = 'scenarios/devnet/test.yaml'
@@ -242,6 +242,14 @@ describe('devnet (chain)', function () {
     assert.equal(aave.borrowers.length, 10)
     const data = await client.readContract({ address: c.deployment.aave!.pool, abi: aavePoolAbi, functionName: 'getUserAccountData', args: [aave.borrowers[9]] })
     assert.ok(data[1] > 0n && data[5] > WAD)
+  })
+
+  it('reports an anvil that cannot start (bad state file) as AnvilStartError, leaving no process', async function () {
+    const before = runningAnvilPids().length
+    const bad = join(stateDir, 'not-a-state.json')
+    await import('node:fs').then((fs) => fs.writeFileSync(bad, 'garbage'))
+    await assert.rejects(startAnvil({ chainId: 31199, loadState: bad, startTimeoutMs: 10_000 }), (e: unknown) => e instanceof AnvilStartError)
+    assert.equal(runningAnvilPids().length, before)
   })
 
   it('refuses a malformed scenario before starting any chain', async function () {

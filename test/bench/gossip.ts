@@ -1,0 +1,132 @@
+/**
+ * Gossip benchmark: `npm run bench -- gossip [--nodes 8,16] [--seconds 10] [--accounts 500] [--ingest 200]`.
+ *
+ * Propagation: N real libp2p nodes on loopback in this process (static peers in a ring with
+ * chords, gossipsub mesh), each publishing one signed `accounts`-account HealthSnapshot per
+ * second (own timer, random phase). Latency = validation time at the receiver − observedAt
+ * at the publisher (same clock), over every (message, receiver) pair; lost = expected − received.
+ *
+ * Ingest: one node's validation queue fed with pre-signed 500-account snapshots from several
+ * operators, validated and written to its level store in batches: accounts/s.
+ *
+ * Prints one JSON line per node count:
+ * {"bench":"gossip","nodes":N,"p50Ms":…,"p99Ms":…,"lost":…,"ingestAccountsPerSecond":…}
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createGossipNode, type GossipNode } from '../../node/gossip/node.js'
+import { PayloadKind } from '../../protocol/proto/codec.js'
+import { signPayload } from '../../protocol/signing/envelope.js'
+import { GossipType } from '../../protocol/topics.js'
+import { CHAIN_ID, nodeOptions, planCluster, waitForMesh } from '../integration/gossip/helpers.js'
+import { makeWireHealthSnapshot } from '../unit/gossip/fixtures.js'
+import { peerKeyFromSeed } from '../../node/p2p/keys.js'
+import { createOperatorSigner } from '../../protocol/signing/envelope.js'
+import { TEST_KEYS, bytesOf } from '../unit/gossip/fixtures.js'
+
+function arg(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 && args[i + 1] ? args[i + 1] : fallback
+}
+
+const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN)
+
+async function propagation(n: number, seconds: number, accounts: number) {
+  const plan = await planCluster(n, `bench${n}`)
+  const nodes: GossipNode[] = []
+  try {
+    for (const m of plan.members)
+      nodes.push(await createGossipNode(nodeOptions(m, plan.members, plan.operators, { sync: false, p2p: { gossipsub: { D: 4, Dlo: 3, Dhi: 6, Dout: 1, Dlazy: 3 } } })))
+    await waitForMesh(nodes, Math.min(3, n - 1), 30_000)
+    await new Promise((r) => setTimeout(r, 1500))
+    const latencies: number[] = []
+    const received = new Set<string>()
+    let measuring = true
+    nodes.forEach((node, i) =>
+      node.service.addEventListener('snapshot:accepted', (e) => {
+        if (!measuring || e.detail.source !== 'gossip') return
+        const s = e.detail.accepted.snapshot
+        latencies.push(e.detail.validatedAt - s.observedAt)
+        received.add(`${i}|${Buffer.from(e.detail.accepted.record.operator).toString('hex')}|${s.blockNumber}`)
+      }),
+    )
+    let published = 0
+    const timers: NodeJS.Timeout[] = []
+    const startBlock = 1_000
+    await new Promise<void>((resolve) => {
+      let finished = 0
+      nodes.forEach((node, i) => {
+        let round = 0
+        const tick = () => {
+          const snapshot = makeWireHealthSnapshot({ n: accounts, seed: `bench-mkt`, blockNumber: BigInt(startBlock + round), observedAt: Date.now() })
+          // Vary the values per round and operator, as real observations do.
+          snapshot.accounts[0].collateral = Uint8Array.of(1 + (round % 200), i + 1)
+          const signed = signPayload({ kind: PayloadKind.healthSnapshot, snapshot }, plan.members[i].signer, node.domainSeparator)
+          void node.service.publish({ type: GossipType.health, chainId: CHAIN_ID }, signed.bytes)
+          published++
+          round++
+          if (round >= seconds) {
+            if (++finished === nodes.length) resolve()
+            return
+          }
+          timers.push(setTimeout(tick, 1000))
+        }
+        timers.push(setTimeout(tick, Math.floor(Math.random() * 1000)))
+      })
+    })
+    // Let the last round arrive.
+    const expected = published * (n - 1)
+    const until = Date.now() + 5000
+    while (received.size < expected && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+    measuring = false
+    timers.forEach(clearTimeout)
+    latencies.sort((a, b) => a - b)
+    return { p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), lost: expected - received.size, messages: published, deliveries: received.size }
+  } finally {
+    await Promise.all(nodes.map((x) => x.stop().catch(() => {})))
+    rmSync(plan.dir, { recursive: true, force: true })
+  }
+}
+
+async function ingest(messages: number, accounts: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'liqnet-ingest-'))
+  const operators = TEST_KEYS.slice(0, 8).map(createOperatorSigner)
+  const node = await createGossipNode({
+    privateKey: await peerKeyFromSeed(bytesOf('ingest', 32)),
+    storePath: join(dir, 'store'),
+    chainIds: [CHAIN_ID],
+    operators: operators.map((o) => o.address),
+    sync: false,
+    service: { queues: { [GossipType.health]: { maxLength: messages + 1, order: 'FIFO', drop: 'oldest' } } },
+  })
+  try {
+    const now = Date.now()
+    const msgs = Array.from({ length: messages }, (_, i) => {
+      const snapshot = makeWireHealthSnapshot({ n: accounts, seed: `ingest-${i % 4}`, blockNumber: BigInt(10_000 + Math.floor(i / 32)), observedAt: now })
+      return signPayload({ kind: PayloadKind.healthSnapshot, snapshot }, operators[i % operators.length], node.domainSeparator).bytes
+    })
+    const t0 = performance.now()
+    const outcomes = await Promise.all(msgs.map((m) => node.service.submit({ type: GossipType.health, chainId: CHAIN_ID }, m, 'gossip')))
+    const seconds = (performance.now() - t0) / 1000
+    const ok = outcomes.filter((o) => o.action === 'ACCEPT').length
+    return { ingestAccountsPerSecond: Math.round((ok * accounts) / seconds), accepted: ok }
+  } finally {
+    await node.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+export async function run(args: string[]): Promise<void> {
+  const counts = arg(args, 'nodes', '8,16').split(',').map(Number)
+  const seconds = Number(arg(args, 'seconds', '10'))
+  const accounts = Number(arg(args, 'accounts', '500'))
+  const ingestMessages = Number(arg(args, 'ingest', '200'))
+  const ing = await ingest(ingestMessages, accounts)
+  for (const n of counts) {
+    const p = await propagation(n, seconds, accounts)
+    process.stdout.write(
+      JSON.stringify({ bench: 'gossip', nodes: n, p50Ms: p.p50Ms, p99Ms: p.p99Ms, lost: p.lost, ingestAccountsPerSecond: ing.ingestAccountsPerSecond, accountsPerSnapshot: accounts, seconds, messages: p.messages, deliveries: p.deliveries }) + '\n',
+    )
+  }
+}
