@@ -52,6 +52,8 @@ type Pending = {
   done?: (o: ValidationOutcome) => void
 }
 
+type Validated = { p: Pending; outcome: ValidationOutcome & { action: GossipAction.ACCEPT }; validatedAt: number }
+
 const toResult: { [K in GossipAction]: TopicValidatorResult } = {
   [GossipAction.ACCEPT]: TopicValidatorResult.Accept,
   [GossipAction.IGNORE]: TopicValidatorResult.Ignore,
@@ -189,11 +191,17 @@ export class GossipService extends TypedEventEmitter<GossipServiceEvents> {
   }
   private rr = 0
 
+  /**
+   * Validates batches of queued messages and writes each batch in one level batch. The write
+   * of batch k (LevelDB works on libuv's threads) overlaps the validation of batch k+1; at most
+   * one write is in flight, and outcomes are delivered in order.
+   */
   private async drain(): Promise<void> {
-    const { validator, store, metrics } = this.init
+    const { validator, metrics } = this.init
+    let inflight: Promise<void> | undefined
     for (;;) {
-      const accepted: { p: Pending; outcome: ValidationOutcome & { action: GossipAction.ACCEPT }; validatedAt: number }[] = []
-      const equivocations: typeof accepted = []
+      const accepted: Validated[] = []
+      const equivocations: Validated[] = []
       const refused: { p: Pending; outcome: ValidationOutcome }[] = []
       for (let n = 0; n < this.maxBatch; n++) {
         const p = this.next()
@@ -210,35 +218,48 @@ export class GossipService extends TypedEventEmitter<GossipServiceEvents> {
         } else refused.push({ p, outcome })
       }
       if (accepted.length === 0 && equivocations.length === 0 && refused.length === 0) {
+        if (inflight) {
+          await inflight
+          inflight = undefined
+          continue
+        }
         this.active = false
         return
       }
-      if (accepted.length) {
-        try {
-          const n = await store.writeAccepted(accepted.map((a) => a.outcome.accepted))
-          metrics?.accountsStored.inc(n)
-        } catch (err) {
-          this.init.log?.error({ err }, 'store write failed')
-        }
+      const previous = inflight
+      inflight = this.commit(previous, accepted, equivocations, refused)
+      // Validate the next batch while this one is written, but never run two batches ahead.
+      if (previous) await previous
+      else await new Promise((r) => setImmediate(r))
+    }
+  }
+
+  private async commit(previous: Promise<void> | undefined, accepted: Validated[], equivocations: Validated[], refused: { p: Pending; outcome: ValidationOutcome }[]): Promise<void> {
+    const { store, metrics } = this.init
+    if (previous) await previous
+    if (accepted.length) {
+      try {
+        const n = await store.writeAccepted(accepted.map((a) => a.outcome.accepted))
+        metrics?.accountsStored.inc(n)
+      } catch (err) {
+        this.init.log?.error({ err }, 'store write failed')
       }
-      for (const e of equivocations) await this.recordEquivocation(e.outcome, e.validatedAt)
-      for (const a of accepted) {
-        const s = a.outcome.accepted.snapshot
-        metrics?.propagationSeconds.observe({ type: a.p.topic.type }, Math.max(0, a.validatedAt - s.observedAt) / 1000)
-        a.p.done?.(a.outcome)
-        this.safeDispatch('snapshot:accepted', { accepted: a.outcome.accepted, topic: a.p.topic, validatedAt: a.validatedAt, source: a.p.source })
-      }
-      for (const e of equivocations) {
-        e.p.done?.(e.outcome)
-        this.safeDispatch('snapshot:equivocation', { accepted: e.outcome.accepted, topic: e.p.topic, validatedAt: e.validatedAt, source: e.p.source })
-      }
-      for (const r of refused) {
-        r.p.done?.(r.outcome)
-        if (r.outcome.action !== GossipAction.ACCEPT)
-          this.safeDispatch('snapshot:invalid', { topic: r.p.topic, code: r.outcome.code, action: r.outcome.action, error: r.outcome.error })
-      }
-      // Let the event loop breathe between batches.
-      if (!accepted.length) await new Promise((r) => setImmediate(r))
+    }
+    for (const e of equivocations) await this.recordEquivocation(e.outcome, e.validatedAt)
+    for (const a of accepted) {
+      const s = a.outcome.accepted.snapshot
+      metrics?.propagationSeconds.observe({ type: a.p.topic.type }, Math.max(0, a.validatedAt - s.observedAt) / 1000)
+      a.p.done?.(a.outcome)
+      this.safeDispatch('snapshot:accepted', { accepted: a.outcome.accepted, topic: a.p.topic, validatedAt: a.validatedAt, source: a.p.source })
+    }
+    for (const e of equivocations) {
+      e.p.done?.(e.outcome)
+      this.safeDispatch('snapshot:equivocation', { accepted: e.outcome.accepted, topic: e.p.topic, validatedAt: e.validatedAt, source: e.p.source })
+    }
+    for (const r of refused) {
+      r.p.done?.(r.outcome)
+      if (r.outcome.action !== GossipAction.ACCEPT)
+        this.safeDispatch('snapshot:invalid', { topic: r.p.topic, code: r.outcome.code, action: r.outcome.action, error: r.outcome.error })
     }
   }
 

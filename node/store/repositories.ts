@@ -146,6 +146,25 @@ export class AccountHealthRepository {
   putOp(chainId: number, market: Uint8Array, operator: Uint8Array, blockNumber: number, observedAt: number, a: WireAccountHealth): PutOp {
     return { type: 'put', key: AccountHealthRepository.key(chainId, market, a.borrower, operator), value: encodeAccountValue(blockNumber, observedAt, a) }
   }
+  /** Puts every account of one snapshot into a chained batch (the ingest hot path: keys share one prefix). */
+  putAll(batch: { put(key: Uint8Array, value: Uint8Array): unknown }, chainId: number, market: Uint8Array, operator: Uint8Array, blockNumber: number, observedAt: number, accounts: readonly WireAccountHealth[]): void {
+    const prefix = AccountHealthRepository.key(chainId, market, new Uint8Array(20), operator)
+    const header = new KeyWriter(16).u64(blockNumber).u64(observedAt).done()
+    for (const a of accounts) {
+      const key = prefix.slice()
+      key.set(a.borrower, 41)
+      const value = new Uint8Array(21 + a.collateral.length + a.borrowAssets.length + a.healthFactor.length + a.maxSeizable.length)
+      value.set(header, 0)
+      value[16] = a.liquidatable ? 1 : 0
+      let o = 17
+      for (const amount of [a.collateral, a.borrowAssets, a.healthFactor, a.maxSeizable]) {
+        value[o] = amount.length
+        value.set(amount, o + 1)
+        o += 1 + amount.length
+      }
+      batch.put(key, value)
+    }
+  }
   /** One account as seen by every operator that reported it. */
   async getAccount(chainId: number, market: Hex, borrower: Address): Promise<StoredAccountHealth[]> {
     const prefix = new KeyWriter(61).u8(Bucket.accountHealth).u64(chainId).bytes(hex(market, 32, 'market')).bytes(hex(borrower, 20, 'borrower')).done()

@@ -101,31 +101,33 @@ export class Store {
     await this.db.close()
   }
 
-  /** Batch operations that store accepted snapshots (history always; latest, accounts and liquidity when `updatesLatest`). */
-  acceptedOps(items: readonly AcceptedSnapshot[], ops: BatchOp[] = []): BatchOp[] {
+  /** Writes accepted snapshots in one level batch: history always; latest, accounts and liquidity when `updatesLatest`. Returns the number of account entries written. */
+  async writeAccepted(items: readonly AcceptedSnapshot[]): Promise<number> {
+    if (items.length === 0) return 0
+    const batch = this.db.batch()
+    let accounts = 0
     for (const item of items) {
       const r = item.record
       if (item.kind === PayloadKind.healthSnapshot) {
         const s = item.snapshot
-        ops.push(this.history.putOp(s.chainId, s.market, s.blockNumber, s.part, r))
+        const h = this.history.putOp(s.chainId, s.market, s.blockNumber, s.part, r)
+        batch.put(h.key, h.value)
         if (!item.updatesLatest) continue
-        ops.push(this.latestHealth.putOp(s.chainId, s.market, s.part, r))
-        for (const a of s.accounts) ops.push(this.accountHealth.putOp(s.chainId, s.market, r.operator, s.blockNumber, s.observedAt, a))
+        const l = this.latestHealth.putOp(s.chainId, s.market, s.part, r)
+        batch.put(l.key, l.value)
+        this.accountHealth.putAll(batch, s.chainId, s.market, r.operator, s.blockNumber, s.observedAt, s.accounts)
+        accounts += s.accounts.length
       } else {
         const s = item.snapshot
-        ops.push(this.history.putOp(s.chainId, s.pair, s.blockNumber, 0, r))
-        if (item.updatesLatest) ops.push(this.liquidity.putOp(s.chainId, s.venue, s.pair, r))
+        const h = this.history.putOp(s.chainId, s.pair, s.blockNumber, 0, r)
+        batch.put(h.key, h.value)
+        if (item.updatesLatest) {
+          const l = this.liquidity.putOp(s.chainId, s.venue, s.pair, r)
+          batch.put(l.key, l.value)
+        }
       }
     }
-    return ops
-  }
-
-  /** Writes accepted snapshots in one batch. Returns the number of account entries written. */
-  async writeAccepted(items: readonly AcceptedSnapshot[]): Promise<number> {
-    if (items.length === 0) return 0
-    await this.db.batch(this.acceptedOps(items))
-    let accounts = 0
-    for (const i of items) if (i.kind === PayloadKind.healthSnapshot && i.updatesLatest) accounts += i.snapshot.accounts.length
+    await batch.write()
     return accounts
   }
 

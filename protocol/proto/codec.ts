@@ -231,7 +231,9 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Lexicographic comparison of byte strings (-1, 0, 1). */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length))
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1
 }
 
 function bytesField(m: Decoded, name: string): Uint8Array {
@@ -308,9 +310,193 @@ export function encodeWireHealthSnapshot(s: WireHealthSnapshot): Uint8Array {
  * Decodes and checks a HealthSnapshot: chainId > 0, protocol known, market and blockHash
  * 32 bytes, observedAt > 0, 1 ≤ parts ≤ MAX_SNAPSHOT_PARTS, part < parts, at most
  * MAX_ACCOUNTS_PER_SNAPSHOT accounts sorted by strictly ascending borrower, amounts minimal.
+ *
+ * The gossip hot path: a single strict pass (protobufjs `Reader` primitives) that enforces the
+ * canonical encoding while reading — ascending field numbers, no default values, no unknown
+ * fields, minimal varints — and returns byte fields as views of the input. It accepts exactly
+ * what {@link decodeHealthSnapshotReference} (reflection decode + re-encode) accepts; the unit
+ * tests check both agree on valid, mutated and random inputs.
  * @throws WireDecodeError
  */
 export function decodeHealthSnapshot(bytes: Uint8Array): WireHealthSnapshot {
+  const what = 'HealthSnapshot'
+  if (!(bytes instanceof Uint8Array)) throw new WireDecodeError('MALFORMED', `${what}: input is not bytes`)
+  const r = new StrictReader(bytes, what)
+  let chainId = 0
+  let protocol = 0
+  let market: Uint8Array = EMPTY
+  let blockNumber = 0
+  let blockHash: Uint8Array = EMPTY
+  let observedAt = 0
+  let full = false
+  let part = 0
+  let parts = 0
+  const accounts: WireAccountHealth[] = []
+  let last = 0
+  let prev: Uint8Array | undefined
+  while (r.pos < r.end) {
+    const tag = r.varint()
+    const field = tag >>> 3
+    const wt = tag & 7
+    if (field < last || (field === last && field !== 10)) throw r.nonCanonical('fields out of order or repeated')
+    last = field
+    switch (field) {
+      case 1: chainId = r.nonZeroVarint(wt, 'chainId'); break
+      case 2: protocol = r.nonZeroVarint(wt, 'protocol'); break
+      case 3: market = r.nonEmptyBytes(wt, 'market'); break
+      case 4: blockNumber = r.nonZeroVarint(wt, 'blockNumber'); break
+      case 5: blockHash = r.nonEmptyBytes(wt, 'blockHash'); break
+      case 6: observedAt = r.nonZeroVarint(wt, 'observedAt'); break
+      case 7: full = r.bool(wt, 'full'); break
+      case 8: part = r.nonZeroVarint(wt, 'part', 0xffffffff); break
+      case 9: parts = r.nonZeroVarint(wt, 'parts', 0xffffffff); break
+      case 10: {
+        if (accounts.length >= MAX_ACCOUNTS_PER_SNAPSHOT)
+          throw new WireDecodeError('TOO_MANY_ITEMS', `${what}: more than ${MAX_ACCOUNTS_PER_SNAPSHOT} accounts`, { field: 'accounts' })
+        const sub = r.message(wt, 'accounts')
+        const a = readAccountHealth(sub)
+        if (prev !== undefined && compareBytes(prev, a.borrower) >= 0)
+          throw new WireDecodeError('INVALID_FIELD', `${what}: accounts must be sorted by strictly ascending borrower`, { field: 'accounts' })
+        prev = a.borrower
+        accounts.push(a)
+        break
+      }
+      default:
+        throw r.nonCanonical(`unknown field ${field}`)
+    }
+  }
+  if (chainId < 1) throw new WireDecodeError('INVALID_FIELD', `${what}: chainId must be at least 1`, { field: 'chainId' })
+  if (!(PROTOCOLS as readonly number[]).includes(protocol)) throw new WireDecodeError('INVALID_FIELD', `${what}: unknown protocol ${protocol}`, { field: 'protocol' })
+  if (market.length !== 32) throw new WireDecodeError('INVALID_FIELD', `${what}: market must be 32 bytes`, { field: 'market' })
+  if (blockHash.length !== 32) throw new WireDecodeError('INVALID_FIELD', `${what}: blockHash must be 32 bytes`, { field: 'blockHash' })
+  if (observedAt < 1) throw new WireDecodeError('INVALID_FIELD', `${what}: observedAt must be at least 1`, { field: 'observedAt' })
+  if (parts < 1 || parts > MAX_SNAPSHOT_PARTS)
+    throw new WireDecodeError('INVALID_FIELD', `${what}: parts must be in [1, ${MAX_SNAPSHOT_PARTS}]`, { field: 'parts' })
+  if (part >= parts) throw new WireDecodeError('INVALID_FIELD', `${what}: part must be below parts`, { field: 'part' })
+  return { chainId, protocol: protocol as LendingProtocol, market, blockNumber, blockHash, observedAt, full, part, parts, accounts }
+}
+
+function readAccountHealth(r: StrictReader): WireAccountHealth {
+  const what = 'AccountHealth'
+  let borrower: Uint8Array = EMPTY
+  let collateral: Uint8Array = EMPTY
+  let borrowAssets: Uint8Array = EMPTY
+  let healthFactor: Uint8Array = EMPTY
+  let liquidatable = false
+  let maxSeizable: Uint8Array = EMPTY
+  let last = 0
+  while (r.pos < r.end) {
+    const tag = r.varint()
+    const field = tag >>> 3
+    const wt = tag & 7
+    if (field <= last) throw r.nonCanonical('fields out of order or repeated')
+    last = field
+    switch (field) {
+      case 1: borrower = r.nonEmptyBytes(wt, 'borrower'); break
+      case 2: collateral = r.amount(wt, 'collateral'); break
+      case 3: borrowAssets = r.amount(wt, 'borrowAssets'); break
+      case 4: healthFactor = r.amount(wt, 'healthFactor'); break
+      case 5: liquidatable = r.bool(wt, 'liquidatable'); break
+      case 6: maxSeizable = r.amount(wt, 'maxSeizable'); break
+      default:
+        throw r.nonCanonical(`unknown field ${field}`)
+    }
+  }
+  if (borrower.length !== 20) throw new WireDecodeError('INVALID_FIELD', `${what}: borrower must be 20 bytes`, { field: 'borrower' })
+  return { borrower, collateral, borrowAssets, healthFactor, liquidatable, maxSeizable }
+}
+
+/**
+ * A strict protobuf reader over a byte range: varints must be minimal and at most 2^53-1,
+ * lengths must stay within the range, wire types must match the schema.
+ */
+class StrictReader {
+  pos: number
+  constructor(
+    readonly buf: Uint8Array,
+    readonly what: string,
+    start = 0,
+    readonly end = buf.length,
+  ) {
+    this.pos = start
+  }
+  nonCanonical(why: string): WireDecodeError {
+    return new WireDecodeError('NON_CANONICAL', `${this.what}: not the canonical encoding (${why})`)
+  }
+  malformed(why: string): WireDecodeError {
+    return new WireDecodeError('MALFORMED', `${this.what}: ${why}`)
+  }
+  varint(): number {
+    let value = 0
+    let mul = 1
+    for (let i = 0; i < 8; i++) {
+      if (this.pos >= this.end) throw this.malformed('truncated varint')
+      const b = this.buf[this.pos++]
+      value += (b & 0x7f) * mul
+      if ((b & 0x80) === 0) {
+        if (b === 0 && i > 0) throw this.nonCanonical('non-minimal varint')
+        if (value > Number.MAX_SAFE_INTEGER) throw new WireDecodeError('INVALID_FIELD', `${this.what}: integer exceeds 2^53-1`)
+        return value
+      }
+      mul *= 128
+    }
+    // 8 × 7 = 56 bits read and more follow: beyond 2^53 (or a malformed varint).
+    for (let i = 8; i < 10; i++) {
+      if (this.pos >= this.end) throw this.malformed('truncated varint')
+      if ((this.buf[this.pos++] & 0x80) === 0) throw new WireDecodeError('INVALID_FIELD', `${this.what}: integer exceeds 2^53-1`)
+    }
+    throw this.malformed('invalid varint encoding')
+  }
+  private expect(wt: number, want: number, field: string): void {
+    if (wt !== want) throw new WireDecodeError('MALFORMED', `${this.what}: wrong wire type ${wt} for ${field}`, { field })
+  }
+  nonZeroVarint(wt: number, field: string, max = Number.MAX_SAFE_INTEGER): number {
+    this.expect(wt, 0, field)
+    const v = this.varint()
+    if (v === 0) throw this.nonCanonical(`default value of ${field} encoded`)
+    if (v > max) throw new WireDecodeError('INVALID_FIELD', `${this.what}: ${field} out of range`, { field })
+    return v
+  }
+  bool(wt: number, field: string): boolean {
+    this.expect(wt, 0, field)
+    const v = this.varint()
+    if (v === 0) throw this.nonCanonical(`default value of ${field} encoded`)
+    if (v !== 1) throw this.nonCanonical(`bool ${field} encoded as ${v}`)
+    return true
+  }
+  private length(wt: number, field: string): number {
+    this.expect(wt, 2, field)
+    const len = this.varint()
+    if (len > this.end - this.pos) throw this.malformed(`length of ${field} beyond the message`)
+    return len
+  }
+  nonEmptyBytes(wt: number, field: string): Uint8Array {
+    const len = this.length(wt, field)
+    if (len === 0) throw this.nonCanonical(`default value of ${field} encoded`)
+    const out = this.buf.subarray(this.pos, this.pos + len)
+    this.pos += len
+    return out
+  }
+  amount(wt: number, field: string): Uint8Array {
+    const b = this.nonEmptyBytes(wt, field)
+    if (b.length > MAX_AMOUNT_BYTES || b[0] === 0)
+      throw new WireDecodeError('INVALID_FIELD', `${this.what}: ${field} must be a minimal big-endian uint256`, { field })
+    return b
+  }
+  message(wt: number, field: string): StrictReader {
+    const len = this.length(wt, field)
+    const sub = new StrictReader(this.buf, 'AccountHealth', this.pos, this.pos + len)
+    this.pos += len
+    return sub
+  }
+}
+
+/**
+ * Reference decoder of HealthSnapshot: protobufjs reflection decode, canonical re-encode
+ * check, then the field rules. Slower; kept to cross-check {@link decodeHealthSnapshot}.
+ * @throws WireDecodeError
+ */
+export function decodeHealthSnapshotReference(bytes: Uint8Array): WireHealthSnapshot {
   const what = 'HealthSnapshot'
   const m = decodeCanonical(protoTypes.HealthSnapshot, bytes, what)
   const chainId = u64Field(m, 'chainId', what, 1)

@@ -9,6 +9,7 @@ import {
   bytesToAmount,
   decodeEnvelope,
   decodeHealthSnapshot,
+  decodeHealthSnapshotReference,
   decodeLiquiditySnapshot,
   encodeHealthSnapshot,
   encodeLiquiditySnapshot,
@@ -149,6 +150,21 @@ describe('wire codec', () => {
         fc.assert(fc.property(mutated(seeds[name]), (b) => decodeOnly(decode, b)), { numRuns: 5000 })
       })
     }
+    it('the strict HealthSnapshot decoder accepts exactly what the reflection decoder accepts (10,000 inputs)', () => {
+      const outcome = (decode: (b: Uint8Array) => unknown, b: Uint8Array) => {
+        try {
+          return JSON.stringify(decode(b), (_, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))
+        } catch (err) {
+          if (!(err instanceof WireDecodeError)) throw err
+          return 'error'
+        }
+      }
+      const check = (b: Uint8Array) => assert.equal(outcome(decodeHealthSnapshot, b), outcome(decodeHealthSnapshotReference, b))
+      fc.assert(fc.property(mutated(seeds.HealthSnapshot), check), { numRuns: 8000 })
+      fc.assert(fc.property(fc.uint8Array({ maxLength: 256 }), check), { numRuns: 2000 })
+      for (const n of [0, 1, 50]) check(encodeHealthSnapshot(makeHealthSnapshot({ n, seed: `eq${n}` })))
+    })
+
     it('envelope payloads: 6,000 mutated payloads inside valid envelopes', () => {
       const env = decodeEnvelope(seeds.SignedEnvelope)
       fc.assert(
