@@ -390,8 +390,22 @@ export class AaveTracker {
     return { block, accounts: [...this.accounts.values()], reread: this.users.length, priceChanged: false }
   }
 
-  async update(blockNumber: bigint): Promise<AaveUpdate> {
+  /**
+   * Brings the tracker to `blockNumber`. Calls are serialized (one at a time, in call order), so a
+   * follower's handler may call it for every head; a block at or below the last update is a no-op
+   * returning the last state re-evaluated.
+   */
+  update(blockNumber: bigint): Promise<AaveUpdate> {
+    const run = this.queue.then(() => this.updateNow(blockNumber))
+    this.queue = run.catch(() => {})
+    return run
+  }
+
+  private queue: Promise<unknown> = Promise.resolve()
+
+  private async updateNow(blockNumber: bigint): Promise<AaveUpdate> {
     if (!this.lastBlock) return this.init(blockNumber)
+    if (blockNumber < this.lastBlock.blockNumber) blockNumber = this.lastBlock.blockNumber
     const block = await readBlockRef(this.client, blockNumber)
     const from = this.lastBlock.blockNumber + 1n
     const touched = new Map<string, Address>()

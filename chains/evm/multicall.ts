@@ -190,7 +190,7 @@ function isTooBig(err: unknown): boolean {
   let e: unknown = err
   for (let d = 0; e && d < 16; d++) {
     const msg = String((e as { message?: unknown }).message ?? '') + String((e as { details?: unknown }).details ?? '')
-    if (/out of gas|gas limit|gas cap|exceeds|too large|too big|response size|413|OutOfGas|allowance/i.test(msg)) return true
+    if (/out of gas|gas limit|gas cap|exceeds|too large|too big|response size|413|OutOfGas/i.test(msg)) return true
     e = (e as { cause?: unknown }).cause
   }
   return false

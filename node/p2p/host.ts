@@ -90,6 +90,17 @@ export function messageId(msg: Message): Uint8Array {
   return createHash('sha256').update(msg.data).digest().subarray(0, 20)
 }
 
+/**
+ * Fast message id, computed before the StrictSign check: publisher ‖ sequence number. Copies of
+ * one published message arriving from several mesh peers are dropped without verifying the
+ * libp2p signature or hashing the data again (gossipsub caches it only after a valid signature,
+ * so a forged copy cannot poison it).
+ */
+export function fastMessageId(msg: { from?: Uint8Array; seqno?: Uint8Array; data?: Uint8Array }): string {
+  if (msg.from && msg.seqno) return `${Buffer.from(msg.from.buffer, msg.from.byteOffset, msg.from.length).toString('base64')}/${Buffer.from(msg.seqno.buffer, msg.seqno.byteOffset, msg.seqno.length).toString('base64')}`
+  return createHash('sha256').update(msg.data ?? new Uint8Array(0)).digest('base64')
+}
+
 /** Peer-score parameters: invalid messages (REJECT) weigh heavily; delivery-rate penalties are off (topics are slow). */
 export function liqnetScoreParams(topics: readonly string[]) {
   const topic = createTopicScoreParams({
@@ -167,6 +178,7 @@ export async function createLiqnetHost(options: P2POptions): Promise<LiqnetHost>
           allowPublishToZeroTopicPeers: true,
           ignoreDuplicatePublishError: true,
           msgIdFn: messageId,
+          fastMsgIdFn: fastMessageId,
           maxInboundDataLength: MAX_GOSSIP_MESSAGE_BYTES + 1024,
           directPeers: directPeers.map((p) => ({ id: p.id, addrs: [p.addr] })),
           directConnectTicks: 10,

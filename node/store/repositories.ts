@@ -146,23 +146,31 @@ export class AccountHealthRepository {
   putOp(chainId: number, market: Uint8Array, operator: Uint8Array, blockNumber: number, observedAt: number, a: WireAccountHealth): PutOp {
     return { type: 'put', key: AccountHealthRepository.key(chainId, market, a.borrower, operator), value: encodeAccountValue(blockNumber, observedAt, a) }
   }
-  /** Puts every account of one snapshot into a chained batch (the ingest hot path: keys share one prefix). */
+  /**
+   * Puts every account of one snapshot into a chained batch (the ingest hot path). One key and
+   * one value buffer are reused: a chained batch copies each put into the native batch at once.
+   */
   putAll(batch: { put(key: Uint8Array, value: Uint8Array): unknown }, chainId: number, market: Uint8Array, operator: Uint8Array, blockNumber: number, observedAt: number, accounts: readonly WireAccountHealth[]): void {
-    const prefix = AccountHealthRepository.key(chainId, market, new Uint8Array(20), operator)
-    const header = new KeyWriter(16).u64(blockNumber).u64(observedAt).done()
+    const key = AccountHealthRepository.key(chainId, market, new Uint8Array(20), operator)
+    const value = new Uint8Array(17 + 4 * (1 + 32))
+    value.set(new KeyWriter(16).u64(blockNumber).u64(observedAt).done(), 0)
     for (const a of accounts) {
-      const key = prefix.slice()
       key.set(a.borrower, 41)
-      const value = new Uint8Array(21 + a.collateral.length + a.borrowAssets.length + a.healthFactor.length + a.maxSeizable.length)
-      value.set(header, 0)
       value[16] = a.liquidatable ? 1 : 0
       let o = 17
-      for (const amount of [a.collateral, a.borrowAssets, a.healthFactor, a.maxSeizable]) {
-        value[o] = amount.length
-        value.set(amount, o + 1)
-        o += 1 + amount.length
-      }
-      batch.put(key, value)
+      value[o] = a.collateral.length
+      value.set(a.collateral, o + 1)
+      o += 1 + a.collateral.length
+      value[o] = a.borrowAssets.length
+      value.set(a.borrowAssets, o + 1)
+      o += 1 + a.borrowAssets.length
+      value[o] = a.healthFactor.length
+      value.set(a.healthFactor, o + 1)
+      o += 1 + a.healthFactor.length
+      value[o] = a.maxSeizable.length
+      value.set(a.maxSeizable, o + 1)
+      o += 1 + a.maxSeizable.length
+      batch.put(key, value.subarray(0, o))
     }
   }
   /** One account as seen by every operator that reported it. */

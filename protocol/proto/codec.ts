@@ -238,7 +238,8 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 
 function bytesField(m: Decoded, name: string): Uint8Array {
   const v = m[name] as Uint8Array | never[]
-  return v instanceof Uint8Array ? v : EMPTY
+  // A plain Uint8Array view (protobufjs hands out Buffers, whose subarrays are slower to make).
+  return v instanceof Uint8Array ? new Uint8Array(v.buffer, v.byteOffset, v.length) : EMPTY
 }
 function exactBytes(m: Decoded, name: string, size: number, what: string): Uint8Array {
   const v = bytesField(m, name)

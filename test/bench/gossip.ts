@@ -103,7 +103,7 @@ async function ingest(messages: number, accounts: number) {
   try {
     const now = Date.now()
     const msgs = Array.from({ length: messages }, (_, i) => {
-      const snapshot = makeWireHealthSnapshot({ n: accounts, seed: `ingest-${i % 4}`, blockNumber: BigInt(10_000 + Math.floor(i / 32)), observedAt: now })
+      const snapshot = makeWireHealthSnapshot({ n: accounts, seed: `ingest-${(i >> 3) % 4}`, blockNumber: BigInt(10_000 + (i >> 5)), observedAt: now })
       return signPayload({ kind: PayloadKind.healthSnapshot, snapshot }, operators[i % operators.length], node.domainSeparator).bytes
     })
     const t0 = performance.now()
@@ -118,11 +118,12 @@ async function ingest(messages: number, accounts: number) {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const counts = arg(args, 'nodes', '8,16').split(',').map(Number)
+  const counts = arg(args, 'nodes', '8,16').split(',').map(Number).filter((n) => n > 1)
   const seconds = Number(arg(args, 'seconds', '10'))
   const accounts = Number(arg(args, 'accounts', '500'))
   const ingestMessages = Number(arg(args, 'ingest', '200'))
   const ing = await ingest(ingestMessages, accounts)
+  if (counts.length === 0) process.stdout.write(JSON.stringify({ bench: 'gossip', nodes: 1, ingestAccountsPerSecond: ing.ingestAccountsPerSecond, accepted: ing.accepted }) + '\n')
   for (const n of counts) {
     const p = await propagation(n, seconds, accounts)
     process.stdout.write(

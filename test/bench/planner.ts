@@ -6,7 +6,9 @@
  * same per-pool caps, worst group of the case (1.0 = optimal). The optimum is found independently of the planner's
  * closed form: bisection on the common post-trade marginal price, then exact `getAmountOut`.
  *
- * Prints one JSON object per line: {"bench":"planner","positions":…,"pools":50,"planMs":…,"qualityRatio":…}.
+ * Prints one JSON object per line: {"bench":"planner","positions":…,"pools":50,"planMs":…,"qualityRatio":…,"cpuMs":…,"runs":…}
+ * (planMs: median wall time; cpuMs: median process CPU time, which also counts the garbage collector's threads).
+ * Options: --runs=N (default 7).
  */
 import { plan } from '../../protocol/planner/index.js'
 import { sqrt } from '../../protocol/risk/math.js'
@@ -68,11 +70,15 @@ export async function run(args: string[]): Promise<void> {
     const g = generate({ positions, pools, seed: 42 })
     plan(g.inputs, g.params) // warm-up
     const times: number[] = []
+    const cpu: number[] = []
     let last = plan(g.inputs, g.params)
     for (let i = 0; i < runs; i++) {
+      const c0 = process.cpuUsage()
       const t0 = performance.now()
       last = plan(g.inputs, g.params)
       times.push(performance.now() - t0)
+      const c = process.cpuUsage(c0)
+      cpu.push((c.user + c.system) / 1000)
     }
     // Quality: per (asset) group, the plan's per-pool totals against the optimum for the same total and caps.
     const sold = new Map<string, { amount: bigint; asset: string }>()
@@ -116,7 +122,7 @@ export async function run(args: string[]): Promise<void> {
       const ratio = Number((got * 10n ** 12n) / optimalOut(amount, ps)) / 1e12
       if (ratio < worst) worst = ratio
     }
-    console.log(JSON.stringify({ bench: 'planner', positions, pools, planMs: Number(median(times).toFixed(1)), qualityRatio: Number(worst.toFixed(6)), runs }))
+    console.log(JSON.stringify({ bench: 'planner', positions, pools, planMs: Number(median(times).toFixed(1)), qualityRatio: Number(worst.toFixed(6)), cpuMs: Number(median(cpu).toFixed(1)), runs }))
   }
 }
 

@@ -14,6 +14,7 @@ import type { Address } from 'viem'
 import { readAaveAccounts, discoverAaveUsers } from '../../chains/aave/reader.js'
 import { applyPriceSteps, seedAaveUsers, seedMorphoBorrowers, startDevnet } from '../../chains/devnet/devnet.js'
 import { createChainClient, readBlockRef, type ChainClient } from '../../chains/evm/client.js'
+import { decodeAggregate3, encodeAggregate3, estimateGasPerCall } from '../../chains/evm/multicall.js'
 import { discoverMorphoBorrowers, evaluateMorphoPositions, positionBorrowSharesAndCollateralSlot, readMorphoMarkets, readMorphoPositions, readMorphoPositionsBySlots, scanMorpho, type MorphoPositionKey } from '../../chains/morpho/reader.js'
 
 const ms = (t0: number) => performance.now() - t0
@@ -77,6 +78,35 @@ export async function run(args: string[]): Promise<void> {
     t = performance.now()
     for (const k of keys) positionBorrowSharesAndCollateralSlot(k.market, k.borrower)
     const slotsMs = ms(t)
+
+    // Where the time goes in one eth_call of the hot path: a raw fetch (node execution + JSON-RPC
+    // transfer) of 2,000 position slots through aggregate3, then decoding its answer.
+    const probeKeys = keys.slice(0, 2000)
+    const slotCalls = [{ target: morpho.address, callData: ('0x7784c685' + (32).toString(16).padStart(64, '0') + probeKeys.length.toString(16).padStart(64, '0') + probeKeys.map((k) => positionBorrowSharesAndCollateralSlot(k.market, k.borrower).slice(2)).join('')) as `0x${string}` }]
+    const getterCalls = probeKeys.map((k) => ({ target: morpho.address, callData: `0x93c52062${k.market.slice(2)}${k.borrower.slice(2).toLowerCase().padStart(64, '0')}` as `0x${string}` }))
+    const probe: Record<string, unknown> = {}
+    for (const [name, calls] of [['extSloads', slotCalls], ['position', getterCalls]] as const) {
+      const data = encodeAggregate3(calls)
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_call', params: [{ to: chain.deployment.multicall3, data }, `0x${block.blockNumber.toString(16)}`] })
+      const fetchTimes: number[] = []
+      let text = ''
+      for (let r = 0; r < 3; r++) {
+        t = performance.now()
+        text = await (await fetch(chain.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).text()
+        fetchTimes.push(ms(t))
+      }
+      t = performance.now()
+      const hex = (JSON.parse(text) as { result: string }).result
+      let sum = 0n
+      decodeAggregate3(hex, calls.length, (_i, _ok, h, s, e) => {
+        for (let at = name === 'extSloads' ? s + 128 : s + 64; at < e; at += name === 'extSloads' ? 64 : 192) sum += BigInt('0x' + h.slice(at, at + 64))
+      })
+      const decodeMs = ms(t)
+      const gas = name === 'extSloads' ? undefined : await estimateGasPerCall(client, getterCalls.slice(0, 64), { blockNumber: block.blockNumber })
+      probe[name] = { positions: probeKeys.length, ethCallMs: round(median(fetchTimes)), responseKB: Math.round(text.length / 1024), parseAndDecodeMs: round(decodeMs), ...(gas ? { gasPerCall: Number(gas) } : {}) }
+      void sum
+    }
+    console.log(JSON.stringify({ bench: 'scan', protocol: 'morpho-blue', probe }))
 
     for (const source of ['extSloads', 'position'] as const) {
       const times: number[] = []

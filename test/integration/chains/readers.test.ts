@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict'
 import { createWalletClient, encodeFunctionData, http, type Address, type Hex, maxUint256 } from 'viem'
 import { aavePoolAbi, devnetERC20Abi, morphoAbi, uniswapV2PairAbi } from '../../../contracts/out/abis.js'
-import { applyPriceSteps, startDevnet } from '../../../chains/devnet/devnet.js'
+import { applyPriceSteps, setPriceUsd, startDevnet } from '../../../chains/devnet/devnet.js'
 import { getFreePort } from '../../../chains/devnet/ports.js'
 import type { Devnet, DevnetChain } from '../../../chains/devnet/types.js'
 import { readAaveAccounts, discoverAaveUsers, AaveTracker } from '../../../chains/aave/reader.js'
 import { createChainClient, readBlockRef, type ChainClient } from '../../../chains/evm/client.js'
 import { decodeRevert, findRevertData } from '../../../chains/evm/errors.js'
-import { discoverMorphoBorrowers, MorphoTracker, scanMorpho } from '../../../chains/morpho/reader.js'
+import { discoverMorphoBorrowers, MorphoTracker, readMorphoPositions, readMorphoPositionsBySlots, scanMorpho } from '../../../chains/morpho/reader.js'
+import { createBlockFollower } from '../../../chains/evm/follower.js'
 import { poolDepth, quoteExactIn, readUniswapV2Pools } from '../../../chains/uniswap-v2/reader.js'
 import { getAmountOut } from '../../../protocol/risk/uniswap-v2.js'
 import type { AaveAccountHealth, MorphoAccountHealth } from '../../../chains/types.js'
+import { waitFor } from './helpers.js'
 
 type Sim = { ok: true } | { ok: false; errorName?: string; reason?: string }
 
@@ -112,6 +114,15 @@ describe('chain readers on the devnet (test scenario)', function () {
       }
     })
 
+    it('reads the same positions through extSloads (MorphoStorageLib slots) as through the position getter', async () => {
+      const borrowers = await discoverMorphoBorrowers(client, { morpho: chain.deployment.morpho!.address, market: market.id, fromBlock: market.startBlock, toBlock: postShock })
+      const keys = borrowers.map((b) => ({ market: market.id, borrower: b }))
+      const bySlots = await readMorphoPositionsBySlots(client, chain.deployment.morpho!.address, keys, { blockNumber: postShock })
+      const byGetter = await readMorphoPositions(client, chain.deployment.morpho!.address, keys, { blockNumber: postShock })
+      assert.deepEqual(bySlots.map((p) => [p.borrowShares, p.collateral]), byGetter.map((p) => [p.borrowShares, p.collateral]))
+      assert.ok(byGetter.every((p) => p.collateral > 0n))
+    })
+
     it('the tracker flips on the price change without re-reading positions, and re-reads after a real liquidation', async () => {
       const tracker = new MorphoTracker(client, { morpho: chain.deployment.morpho!.address, markets: [{ id: market.id, startBlock: market.startBlock }] })
       const first = await tracker.init(preShock)
@@ -130,6 +141,33 @@ describe('chain readers on the devnet (test scenario)', function () {
       assert.ok(next.reread >= 1, 'the Liquidate log makes the tracker re-read the borrower')
       const after2 = next.accounts.find((a) => a.borrower === borrower('morpho-below'))
       assert.ok(!after2 || after2.collateral < below.collateral)
+    })
+  })
+
+  describe('follower-driven tracking', () => {
+    it('a follower over WebSocket drives the Morpho tracker: a price move flips the healthy borrower', async () => {
+      const market = chain.deployment.morpho!.markets['WETH/USDC']
+      const ws = createChainClient({ chainId: chain.chainId, rpcUrls: [chain.rpcUrl], wsUrls: [chain.wsUrl], pollingIntervalMs: 50 })
+      const tracker = new MorphoTracker(ws, { morpho: chain.deployment.morpho!.address, markets: [{ id: market.id, startBlock: market.startBlock }] })
+      const first = await tracker.init()
+      assert.equal(first.accounts.find((a) => a.borrower === borrower('morpho-above'))?.liquidatable, false)
+      const flipped: string[] = []
+      const sources = new Set<string>()
+      const follower = createBlockFollower(ws)
+      follower.addEventListener('follower:block', (e) => {
+        sources.add(e.detail.source)
+        void tracker.update(e.detail.blockNumber).then((u) => flipped.push(...u.flipped.map((a) => a.borrower)))
+      })
+      await follower.start()
+      try {
+        await new Promise((r) => setTimeout(r, 200))
+        await setPriceUsd(chain, 'WETH', 2_200n * 10n ** 8n) // morpho-above: HF 1.032 at $2400 → 0.946 at $2200
+        await waitFor(() => flipped.includes(borrower('morpho-above')), 10_000, 'the flip of morpho-above')
+        assert.ok(sources.has('ws'), `heads came from ${[...sources]}`)
+      } finally {
+        await follower.stop()
+        await setPriceUsd(chain, 'WETH', 2_400n * 10n ** 8n) // back to the scenario's shocked price for the next suites
+      }
     })
   })
 

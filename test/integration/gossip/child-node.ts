@@ -15,8 +15,34 @@ const { members, operators } = await planCluster(cfg.ports.length, cfg.label, { 
 const me = members[cfg.index]
 const node = await createGossipNode(nodeOptions(me, members, operators))
 
-process.on('message', async (m: { id: number; cmd: string; block?: number; seed?: string; market?: `0x${string}`; borrower?: `0x${string}` }) => {
+// Benchmark mode: publish one `accounts`-account snapshot per second (random phase), record latencies.
+const bench = { latencies: [] as number[], received: new Set<string>(), published: 0, measuring: false }
+node.service.addEventListener('snapshot:accepted', (e) => {
+  if (!bench.measuring || e.detail.source !== 'gossip') return
+  const s = e.detail.accepted.snapshot
+  bench.latencies.push(e.detail.validatedAt - s.observedAt)
+  bench.received.add(`${Buffer.from(e.detail.accepted.record.operator).toString('hex')}|${s.blockNumber}`)
+})
+
+process.on('message', async (m: { id: number; cmd: string; block?: number; seed?: string; market?: `0x${string}`; borrower?: `0x${string}`; seconds?: number; accounts?: number }) => {
   try {
+    if (m.cmd === 'bench-start') {
+      bench.measuring = true
+      let round = 0
+      const tick = () => {
+        const msg = signedHealth(me.signer, node.domainSeparator, { block: 1000 + round, seed: 'bench-mkt', n: m.accounts })
+        void node.service.publish({ type: GossipType.health, chainId: CHAIN_ID }, msg.bytes)
+        bench.published++
+        if (++round < m.seconds!) setTimeout(tick, 1000)
+      }
+      setTimeout(tick, Math.floor(Math.random() * 1000))
+      send({ id: m.id, started: true })
+      return
+    }
+    if (m.cmd === 'bench-result') {
+      send({ id: m.id, latencies: bench.latencies, received: bench.received.size, published: bench.published })
+      return
+    }
     if (m.cmd === 'publish') {
       const msg = signedHealth(me.signer, node.domainSeparator, { block: m.block!, seed: m.seed })
       const o = await node.service.publish({ type: GossipType.health, chainId: CHAIN_ID }, msg.bytes)

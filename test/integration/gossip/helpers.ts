@@ -1,4 +1,6 @@
+import { fork, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -89,3 +91,53 @@ export function signedHealth(signer: OperatorSigner, domainSeparator: Uint8Array
 export function cleanup(dir: string): void {
   rmSync(dir, { recursive: true, force: true })
 }
+
+// ---------------------------------------------------------------- separate processes
+
+const script = fileURLToPath(new URL('./child-node.ts', import.meta.url))
+
+export type Child = { proc: ChildProcess; call(cmd: Record<string, unknown>): Promise<any> }
+
+/** Every process spawned, so that `after` kills them by PID even when a start failed. */
+export const spawned: ChildProcess[] = []
+
+export function spawnNode(cfg: { label: string; index: number; ports: number[]; dir: string }): Promise<Child> {
+  const proc = fork(script, [JSON.stringify(cfg)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'ignore', 'ipc'] })
+  spawned.push(proc)
+  let next = 0
+  const waiting = new Map<number, (m: any) => void>()
+  proc.on('message', (m: any) => {
+    if (m.id !== undefined) waiting.get(m.id)?.(m)
+  })
+  const child: Child = {
+    proc,
+    call: (cmd) =>
+      new Promise((resolve, reject) => {
+        const id = next++
+        const t = setTimeout(() => reject(new Error(`child ${cfg.index} did not answer ${JSON.stringify(cmd)}`)), 15_000)
+        waiting.set(id, (m) => {
+          clearTimeout(t)
+          resolve(m)
+        })
+        proc.send({ ...cmd, id })
+      }),
+  }
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`child ${cfg.index} did not start`)), 90_000)
+    proc.once('message', () => {
+      clearTimeout(t)
+      resolve(child)
+    })
+    proc.once('exit', (code) => reject(new Error(`child ${cfg.index} exited with ${code}`)))
+  })
+}
+
+export function killProc(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc?.pid || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    proc.once('exit', () => resolve())
+    process.kill(proc.pid!, 'SIGKILL')
+  })
+}
+
+

@@ -1,54 +1,7 @@
 import assert from 'node:assert/strict'
-import { fork, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { getFreePort } from '../../../chains/devnet/ports.js'
-import { cleanup, planCluster, waitFor } from './helpers.js'
+import { cleanup, killProc, planCluster, spawnNode, spawned, waitFor, type Child } from './helpers.js'
 
-const script = fileURLToPath(new URL('./child-node.ts', import.meta.url))
-
-type Child = { proc: ChildProcess; call(cmd: Record<string, unknown>): Promise<any> }
-
-/** Every process spawned, so that `after` kills them by PID even when a start failed. */
-const spawned: ChildProcess[] = []
-
-function spawnNode(cfg: { label: string; index: number; ports: number[]; dir: string }): Promise<Child> {
-  const proc = fork(script, [JSON.stringify(cfg)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'ignore', 'ipc'] })
-  spawned.push(proc)
-  let next = 0
-  const waiting = new Map<number, (m: any) => void>()
-  proc.on('message', (m: any) => {
-    if (m.id !== undefined) waiting.get(m.id)?.(m)
-  })
-  const child: Child = {
-    proc,
-    call: (cmd) =>
-      new Promise((resolve, reject) => {
-        const id = next++
-        const t = setTimeout(() => reject(new Error(`child ${cfg.index} did not answer ${JSON.stringify(cmd)}`)), 15_000)
-        waiting.set(id, (m) => {
-          clearTimeout(t)
-          resolve(m)
-        })
-        proc.send({ ...cmd, id })
-      }),
-  }
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`child ${cfg.index} did not start`)), 90_000)
-    proc.once('message', () => {
-      clearTimeout(t)
-      resolve(child)
-    })
-    proc.once('exit', (code) => reject(new Error(`child ${cfg.index} exited with ${code}`)))
-  })
-}
-
-function killProc(proc: ChildProcess | undefined): Promise<void> {
-  if (!proc?.pid || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve()
-  return new Promise((resolve) => {
-    proc.once('exit', () => resolve())
-    process.kill(proc.pid!, 'SIGKILL')
-  })
-}
 const kill = (c: Child | undefined) => killProc(c?.proc)
 
 describe('gossip network: nodes as separate processes (network)', function () {

@@ -29,13 +29,12 @@ const arbAddress = fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => by
 const arbBytes = fc.uint8Array({ minLength: 0, maxLength: 100 }).map((b) => bytesToHex(b))
 
 describe('chains/evm: keccak', () => {
-  it('keccak256Short equals viem keccak256 for every length 0..135', () => {
-    for (let len = 0; len < 136; len++) {
+  it('keccak256Short equals viem keccak256 for every length 0..300', () => {
+    for (let len = 0; len <= 300; len++) {
       const b = new Uint8Array(len).map((_, i) => (i * 73 + len * 5) & 255)
       assert.equal(bytesToHex(keccak256Short(b)), keccak256(b), `length ${len}`)
     }
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 135 }), (b) => bytesToHex(keccak256Short(b)) === keccak256(b)), { numRuns: 300 })
-    assert.throws(() => keccak256Short(new Uint8Array(136)), RangeError)
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => bytesToHex(keccak256Short(b)) === keccak256(b)), { numRuns: 300 })
   })
 
   it('checksumAddress equals viem getAddress (EIP-55)', () => {
