@@ -6,6 +6,7 @@
 import { Command, Option } from 'commander'
 import { BaseError } from '../../protocol/errors.js'
 import { registerDevnet } from './devnet.js'
+import { registerObserve } from './observe.js'
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .configureHelp({ showGlobalOptions: true })
   program.addOption(new Option('--log-level <level>', 'minimum log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'))
   registerDevnet(program)
+  registerObserve(program)
   return program
 }
 

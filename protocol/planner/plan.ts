@@ -54,7 +54,8 @@ const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000' as Hex
 const BPS = 10_000n
 
 type Candidate = {
-  key: string
+  /** Tie-break order: protocol ('aave' before 'morpho'), market rank, borrower. */
+  rank: number
   protocol: 'morpho' | 'aave'
   chainId: number
   market: Hex
@@ -126,7 +127,7 @@ export function plan(inputs: PlanInputs, params: PlanParams): Plan {
     const hf = morphoHealthFactor(toPosition(p), morphoStates.get(mk)!, c.morphoPrices.get(mk)!, c.morphoMarkets.get(mk)!.lltv)
     morphoHealthy.push(hf >= WAD)
     if (hf < WAD) {
-      candidates.push({ key: `m:${p.key}`, protocol: 'morpho', chainId: p.chainId, market: p.marketId, borrower: p.borrower, healthFactor: hf, index })
+      candidates.push({ rank: p.rank, protocol: 'morpho', chainId: p.chainId, market: p.marketId, borrower: p.borrower, healthFactor: hf, index })
     }
   })
   const aaveHealthy: boolean[] = []
@@ -137,10 +138,16 @@ export function plan(inputs: PlanInputs, params: PlanParams): Plan {
     aaveData.push(data)
     aaveHealthy.push(!(data.totalDebtBase > 0n && data.healthFactor < WAD))
     if (data.totalDebtBase > 0n && data.healthFactor < WAD) {
-      candidates.push({ key: `a:${u.key}`, protocol: 'aave', chainId: u.chainId, market: u.pool, borrower: u.user, healthFactor: data.healthFactor, index })
+      candidates.push({ rank: u.rank, protocol: 'aave', chainId: u.chainId, market: u.pool, borrower: u.user, healthFactor: data.healthFactor, index })
     }
   })
-  candidates.sort((a, b) => (a.healthFactor < b.healthFactor ? -1 : a.healthFactor > b.healthFactor ? 1 : cmpStr(a.key, b.key)))
+  candidates.sort((a, b) =>
+    a.healthFactor < b.healthFactor
+      ? -1
+      : a.healthFactor > b.healthFactor
+        ? 1
+        : cmpStr(a.protocol, b.protocol) || a.rank - b.rank || cmpStr(a.borrower, b.borrower),
+  )
 
   // ── 2. Liquidation legs, in priority order (market states threaded through) ──
   const legs: Leg[] = []

@@ -25,12 +25,12 @@ export type Canonical = {
   assets: Map<string, AssetInput>
   /** Keyed by {@link morphoMarketKey}. */
   morphoMarkets: Map<string, MorphoMarketInput>
-  /** Sorted by `key` = `<chain>:<marketId>:<borrower>`. */
-  morphoPositions: (MorphoPositionInput & { key: string; marketKey: string })[]
+  /** Sorted by (market key, borrower); `rank` is the market's position in market-key order. */
+  morphoPositions: (MorphoPositionInput & { marketKey: string; rank: number })[]
   /** Keyed by {@link aaveMarketKey}; reserves keyed by asset. */
   aaveMarkets: Map<string, { chainId: number; pool: Hex; reserves: Map<string, AaveReserveInput> }>
-  /** Sorted by `key` = `<chain>:<pool>:<user>`. */
-  aaveUsers: (AaveUserInput & { key: string; marketKey: string })[]
+  /** Sorted by (pool key, user); `rank` is the pool's position in pool-key order. */
+  aaveUsers: (AaveUserInput & { marketKey: string; rank: number })[]
   /** Morpho oracle prices (1e36), keyed by {@link morphoMarketKey}. */
   morphoPrices: Map<string, bigint>
   /** Aave oracle prices (base currency), keyed by {@link aavePriceKey}. */
@@ -140,27 +140,37 @@ export function canonicalize(inputs: PlanInputs, params: PlanParams): Canonical 
     } else fail(`${f}.kind`, "must be 'morpho' or 'aave'", (p as { kind?: unknown }).kind)
   })
 
+  // Market lookups by (chain, id) that reuse one key string per market, and market ranks in key order.
+  const morphoByChain = new Map<number, Map<string, { key: string; rank: number; market: MorphoMarketInput }>>()
+  ;[...morphoMarkets.keys()].sort(cmpStr).forEach((key, rank) => {
+    const market = morphoMarkets.get(key)!
+    let m = morphoByChain.get(market.chainId)
+    if (!m) morphoByChain.set(market.chainId, (m = new Map()))
+    m.set(market.id, { key, rank, market })
+  })
+
   // Morpho positions.
-  const positionKeys = new Set<string>()
+  const positionKeys = new Map<string, Set<string>>()
   const morphoPositions = list(inputs.morphoPositions, 'morphoPositions').map((p, i) => {
     const f = (): string => `morphoPositions[${i}]`
     const chainId = intIn(p?.chainId, f, '.chainId', 1, 2 ** 32 - 1)
     const marketId = hexOf(p.marketId, f, '.marketId', 32)
     const borrower = hexOf(p.borrower, f, '.borrower', 20)
-    const mkey = morphoMarketKey(chainId, marketId)
-    const market = morphoMarkets.get(mkey)
-    if (!market) fail(`${f()}.marketId`, 'names no market of `morphoMarkets`', marketId)
+    const entry = morphoByChain.get(chainId)?.get(marketId)
+    if (!entry) fail(`${f()}.marketId`, 'names no market of `morphoMarkets`', marketId)
+    const { key: mkey, market, rank } = entry
     bigintIn(p.borrowShares, f, '.borrowShares', 0n, market.totalBorrowShares, "must be in 0..the market's totalBorrowShares")
     bigintIn(p.collateral, f, '.collateral', 0n)
     if (p.borrowShares > 0n && !morphoPrices.has(mkey)) {
       fail(f(), `position with no price: no oracle price for Morpho market ${marketId} on chain ${chainId}`)
     }
-    const key = `${mkey}:${borrower}`
-    if (positionKeys.has(key)) fail(`${f()}.borrower`, 'position listed twice', borrower)
-    positionKeys.add(key)
-    return { chainId, marketId, borrower, borrowShares: p.borrowShares, collateral: p.collateral, key, marketKey: mkey }
+    let seen = positionKeys.get(mkey)
+    if (!seen) positionKeys.set(mkey, (seen = new Set()))
+    if (seen.has(borrower)) fail(`${f()}.borrower`, 'position listed twice', borrower)
+    seen.add(borrower)
+    return { chainId, marketId, borrower, borrowShares: p.borrowShares, collateral: p.collateral, marketKey: mkey, rank }
   })
-  morphoPositions.sort((a, b) => cmpStr(a.key, b.key))
+  morphoPositions.sort((a, b) => a.rank - b.rank || cmpStr(a.borrower, b.borrower))
 
   // Aave markets and users.
   const aaveMarkets: Canonical['aaveMarkets'] = new Map()
@@ -184,15 +194,25 @@ export function canonicalize(inputs: PlanInputs, params: PlanParams): Canonical 
     if (aaveMarkets.has(key)) fail(`${f}.pool`, 'pool listed twice on this chain', pool)
     aaveMarkets.set(key, { chainId, pool, reserves })
   })
-  const userKeys = new Set<string>()
+  const aaveByChain = new Map<number, Map<string, { key: string; rank: number; priced: Set<string> }>>()
+  ;[...aaveMarkets.keys()].sort(cmpStr).forEach((key, rank) => {
+    const market = aaveMarkets.get(key)!
+    let m = aaveByChain.get(market.chainId)
+    if (!m) aaveByChain.set(market.chainId, (m = new Map()))
+    const priced = new Set<string>()
+    for (const asset of market.reserves.keys()) if (aavePrices.has(`${key}:${asset}`)) priced.add(asset)
+    m.set(market.pool, { key, rank, priced })
+  })
+  const userKeys = new Map<string, Set<string>>()
   const aaveUsers = list(inputs.aaveUsers, 'aaveUsers').map((u, i) => {
     const f = (): string => `aaveUsers[${i}]`
     const chainId = intIn(u?.chainId, f, '.chainId', 1, 2 ** 32 - 1)
     const pool = hexOf(u.pool, f, '.pool', 20)
     const user = hexOf(u.user, f, '.user', 20)
-    const aaveKey = aaveMarketKey(chainId, pool)
-    const market = aaveMarkets.get(aaveKey)
-    if (!market) fail(`${f()}.pool`, 'names no pool of `aaveMarkets`', pool)
+    const entry = aaveByChain.get(chainId)?.get(pool)
+    if (!entry) fail(`${f()}.pool`, 'names no pool of `aaveMarkets`', pool)
+    const { key: aaveKey, rank, priced } = entry
+    const market = aaveMarkets.get(aaveKey)!
     const side = (entries: { asset: string; balance: bigint }[], which: 'collateral' | 'debt') => {
       const seen = new Set<string>()
       const out = list(entries, () => `${f()}.${which}`)
@@ -203,7 +223,7 @@ export function canonicalize(inputs: PlanInputs, params: PlanParams): Canonical 
           if (seen.has(asset)) fail(`${g()}.asset`, 'listed twice', asset)
           seen.add(asset)
           bigintIn(e.balance, g, '.balance', 0n)
-          if (e.balance > 0n && !aavePrices.has(`${aaveKey}:${asset}`)) {
+          if (e.balance > 0n && !priced.has(asset)) {
             fail(g(), `position with no price: no Aave oracle price for ${asset} on pool ${pool}`)
           }
           return { asset, balance: e.balance }
@@ -212,13 +232,13 @@ export function canonicalize(inputs: PlanInputs, params: PlanParams): Canonical 
     }
     const collateral = side(u.collateral, 'collateral')
     const debt = side(u.debt, 'debt')
-    const marketKey = aaveMarketKey(chainId, pool)
-    const key = `${marketKey}:${user}`
-    if (userKeys.has(key)) fail(`${f()}.user`, 'user listed twice', user)
-    userKeys.add(key)
-    return { chainId, pool, user, collateral, debt, key, marketKey }
+    let seen = userKeys.get(aaveKey)
+    if (!seen) userKeys.set(aaveKey, (seen = new Set()))
+    if (seen.has(user)) fail(`${f()}.user`, 'user listed twice', user)
+    seen.add(user)
+    return { chainId, pool, user, collateral, debt, marketKey: aaveKey, rank }
   })
-  aaveUsers.sort((a, b) => cmpStr(a.key, b.key))
+  aaveUsers.sort((a, b) => a.rank - b.rank || cmpStr(a.user, b.user))
 
   // Venues.
   const venueKeys = new Set<string>()

@@ -1,8 +1,9 @@
 /**
  * Gossip benchmark: `npm run bench -- gossip [--nodes 8,16] [--seconds 10] [--accounts 500] [--ingest 200]`.
  *
- * Propagation: N real libp2p nodes on loopback in this process (static peers in a ring with
- * chords, gossipsub mesh), each publishing one signed `accounts`-account HealthSnapshot per
+ * Propagation: N real libp2p nodes on loopback, each in its own process (`--mode processes`,
+ * the default, as operators run them) or all in this process (`--mode inprocess`); static peers
+ * in a ring with chords, gossipsub mesh; each publishing one signed `accounts`-account HealthSnapshot per
  * second (own timer, random phase). Latency = validation time at the receiver − observedAt
  * at the publisher (same clock), over every (message, receiver) pair; lost = expected − received.
  *
@@ -19,7 +20,8 @@ import { createGossipNode, type GossipNode } from '../../node/gossip/node.js'
 import { PayloadKind } from '../../protocol/proto/codec.js'
 import { signPayload } from '../../protocol/signing/envelope.js'
 import { GossipType } from '../../protocol/topics.js'
-import { CHAIN_ID, nodeOptions, planCluster, waitForMesh } from '../integration/gossip/helpers.js'
+import { getFreePort } from '../../chains/devnet/ports.js'
+import { CHAIN_ID, killProc, nodeOptions, planCluster, spawnNode, spawned, waitForMesh, type Child } from '../integration/gossip/helpers.js'
 import { makeWireHealthSnapshot } from '../unit/gossip/fixtures.js'
 import { peerKeyFromSeed } from '../../node/p2p/keys.js'
 import { createOperatorSigner } from '../../protocol/signing/envelope.js'
@@ -41,6 +43,7 @@ async function propagation(n: number, seconds: number, accounts: number) {
     await waitForMesh(nodes, Math.min(3, n - 1), 30_000)
     await new Promise((r) => setTimeout(r, 1500))
     const latencies: number[] = []
+    const arrivals: number[] = []
     const received = new Set<string>()
     let measuring = true
     nodes.forEach((node, i) =>
@@ -48,6 +51,7 @@ async function propagation(n: number, seconds: number, accounts: number) {
         if (!measuring || e.detail.source !== 'gossip') return
         const s = e.detail.accepted.snapshot
         latencies.push(e.detail.validatedAt - s.observedAt)
+        arrivals.push(e.detail.accepted.record.receivedAt - s.observedAt)
         received.add(`${i}|${Buffer.from(e.detail.accepted.record.operator).toString('hex')}|${s.blockNumber}`)
       }),
     )
@@ -82,10 +86,47 @@ async function propagation(n: number, seconds: number, accounts: number) {
     measuring = false
     timers.forEach(clearTimeout)
     latencies.sort((a, b) => a - b)
+    arrivals.sort((a, b) => a - b)
+    if (process.env.LIQNET_BENCH_DEBUG) process.stderr.write(`arrival p50 ${quantile(arrivals, 0.5)} p99 ${quantile(arrivals, 0.99)}\n`)
     return { p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), lost: expected - received.size, messages: published, deliveries: received.size }
   } finally {
     await Promise.all(nodes.map((x) => x.stop().catch(() => {})))
     rmSync(plan.dir, { recursive: true, force: true })
+  }
+}
+
+/** The same measurement with every node in its own process (as operators run them), on both cores. */
+async function propagationProcesses(n: number, seconds: number, accounts: number) {
+  const ports = await Promise.all(Array.from({ length: n }, () => getFreePort()))
+  const dir = (await planCluster(n, `benchp${n}`)).dir
+  const children: Child[] = []
+  try {
+    // Start in small waves: module loading is CPU-heavy.
+    for (let i = 0; i < n; i += 4) children.push(...(await Promise.all(ports.slice(i, i + 4).map((_, j) => spawnNode({ label: `benchp${n}`, index: i + j, ports, dir })))))
+    const until = Date.now() + 60_000
+    while (Date.now() < until) {
+      const peers = await Promise.all(children.map((c) => c.call({ cmd: 'peers' })))
+      if (peers.every((p) => p.peers >= Math.min(3, n - 1))) break
+      await new Promise((r) => setTimeout(r, 200))
+    }
+    await new Promise((r) => setTimeout(r, 1500))
+    await Promise.all(children.map((c) => c.call({ cmd: 'bench-start', seconds, accounts })))
+    await new Promise((r) => setTimeout(r, seconds * 1000 + 1000))
+    const expectedPerNode = seconds * (n - 1)
+    let results: { latencies: number[]; received: number; published: number }[] = []
+    const deadline = Date.now() + 5000
+    do {
+      results = await Promise.all(children.map((c) => c.call({ cmd: 'bench-result' })))
+      if (results.every((r) => r.received >= expectedPerNode)) break
+      await new Promise((r) => setTimeout(r, 250))
+    } while (Date.now() < deadline)
+    const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b)
+    const published = results.reduce((s, r) => s + r.published, 0)
+    const deliveries = results.reduce((s, r) => s + r.received, 0)
+    return { p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), lost: published * (n - 1) - deliveries, messages: published, deliveries }
+  } finally {
+    await Promise.all(spawned.map(killProc))
+    rmSync(dir, { recursive: true, force: true })
   }
 }
 
@@ -122,12 +163,13 @@ export async function run(args: string[]): Promise<void> {
   const seconds = Number(arg(args, 'seconds', '10'))
   const accounts = Number(arg(args, 'accounts', '500'))
   const ingestMessages = Number(arg(args, 'ingest', '200'))
+  const mode = arg(args, 'mode', 'processes')
   const ing = await ingest(ingestMessages, accounts)
   if (counts.length === 0) process.stdout.write(JSON.stringify({ bench: 'gossip', nodes: 1, ingestAccountsPerSecond: ing.ingestAccountsPerSecond, accepted: ing.accepted }) + '\n')
   for (const n of counts) {
-    const p = await propagation(n, seconds, accounts)
+    const p = mode === 'processes' ? await propagationProcesses(n, seconds, accounts) : await propagation(n, seconds, accounts)
     process.stdout.write(
-      JSON.stringify({ bench: 'gossip', nodes: n, p50Ms: p.p50Ms, p99Ms: p.p99Ms, lost: p.lost, ingestAccountsPerSecond: ing.ingestAccountsPerSecond, accountsPerSnapshot: accounts, seconds, messages: p.messages, deliveries: p.deliveries }) + '\n',
+      JSON.stringify({ bench: 'gossip', nodes: n, p50Ms: p.p50Ms, p99Ms: p.p99Ms, lost: p.lost, ingestAccountsPerSecond: ing.ingestAccountsPerSecond, mode, accountsPerSnapshot: accounts, seconds, messages: p.messages, deliveries: p.deliveries }) + '\n',
     )
   }
 }
