@@ -7,6 +7,7 @@ import { Command, Option } from 'commander'
 import { BaseError } from '../../protocol/errors.js'
 import { registerDevnet } from './devnet.js'
 import { registerObserve } from './observe.js'
+import { registerSimulate } from './simulate.js'
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   program.addOption(new Option('--log-level <level>', 'minimum log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'))
   registerDevnet(program)
   registerObserve(program)
+  registerSimulate(program)
   return program
 }
 
