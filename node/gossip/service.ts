@@ -147,19 +147,34 @@ export class GossipService extends TypedEventEmitter<GossipServiceEvents> {
   }
 
   /**
-   * Publishes an own signed message (SignedEnvelope bytes) on its topic, then validates and
-   * stores it locally like any other. Resolves with the local outcome.
+   * Publishes an own signed message (SignedEnvelope bytes): validates it first, exactly as peers
+   * will (so the node never publishes what it would itself refuse, nor two different snapshots
+   * for one block), publishes it on its topic, then stores it. Resolves with the outcome.
    */
   async publish(topic: GossipTopic, data: Uint8Array): Promise<ValidationOutcome> {
+    const { validator, store, metrics } = this.init
+    const outcome = validator.validate(topic.type, topic.chainId, data, this.now())
+    this.count(topic.type, outcome.action, outcome.code)
+    if (outcome.action !== GossipAction.ACCEPT || outcome.code !== undefined) {
+      metrics?.publishErrors.inc({ type: topic.type, code: outcome.code ?? 'REFUSED' })
+      return outcome
+    }
+    const validatedAt = this.now()
     const name = formatTopic(topic)
     try {
       await this.init.pubsub.publish(name, data)
-      this.init.metrics?.published.inc({ type: topic.type })
+      metrics?.published.inc({ type: topic.type })
     } catch (err) {
-      this.init.metrics?.publishErrors.inc({ type: topic.type, code: (err as Error).name ?? 'Error' })
+      metrics?.publishErrors.inc({ type: topic.type, code: (err as Error).name ?? 'Error' })
       this.init.log?.warn({ err, topic: name }, 'publish failed')
     }
-    return this.submit(topic, data, 'local')
+    try {
+      metrics?.accountsStored.inc(await store.writeAccepted([outcome.accepted]))
+    } catch (err) {
+      this.init.log?.error({ err }, 'store write failed')
+    }
+    this.safeDispatch('snapshot:accepted', { accepted: outcome.accepted, topic, validatedAt, source: 'local' })
+    return outcome
   }
 
   private report(p: Pending, action: GossipAction): void {
