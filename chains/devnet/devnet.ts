@@ -4,7 +4,6 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
   createPublicClient,
-  createWalletClient,
   defineChain,
   encodeAbiParameters,
   encodePacked,
@@ -15,6 +14,7 @@ import {
   type Chain,
   type Hex,
   type PublicClient,
+  type TransactionReceipt,
 } from 'viem'
 import { http } from 'viem'
 import { getArtifact } from '../../contracts/artifacts.js'
@@ -33,7 +33,7 @@ import { BaseError } from '../../protocol/errors.js'
 import { accountOf, borrowerKey, DEPLOYER_KEY, LIQUIDATOR_KEY, RELAYER_KEY } from './accounts.js'
 import { dumpStateJson, setBlockTime, startAnvil, type Anvil } from './anvil.js'
 import { deployAaveV3 } from './deploy/aave.js'
-import type { DeployContext } from './deploy/common.js'
+import { type PipelineContext, TxPipeline } from './deploy/common.js'
 import {
   loadScenario,
   morphoMarketName,
@@ -47,7 +47,6 @@ import {
   type Scenario,
   type ScenarioChain,
 } from './scenario.js'
-import { Sender } from './sender.js'
 import type { ChainDeployment, Devnet, DevnetBulkSeed, DevnetBulkSeeded, DevnetChain, MarketParams, StartDevnetOptions } from './types.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -103,6 +102,11 @@ export function devnetClient(chain: Pick<DevnetChain, 'name' | 'chainId' | 'rpcU
   }) as PublicClient
 }
 
+/** A transaction pipeline from `from`, an account the node holds (dev account, or impersonated). */
+function pipeline(client: PublicClient, from: Address): Promise<TxPipeline> {
+  return new TxPipeline({ client, account: { address: from, type: 'json-rpc' } }).init()
+}
+
 // ---------------------------------------------------------------------------
 // State key
 // ---------------------------------------------------------------------------
@@ -118,7 +122,7 @@ function listFiles(dir: string, exts: string[]): string[] {
   return out.sort()
 }
 
-const DEPLOY_CODE = ['devnet.ts', 'sender.ts', 'accounts.ts', 'anvil.ts', 'scenario.ts']
+const DEPLOY_CODE = ['devnet.ts', 'accounts.ts', 'anvil.ts', 'scenario.ts']
 
 /**
  * Hash keying a state dump: the validated scenario, the contract build
@@ -235,7 +239,7 @@ async function deployChain(anvil: Anvil, c: ScenarioChain, allEids: number[], lo
   // Multicall3 at its canonical address.
   await anvil.request('anvil_setCode', [MULTICALL3_ADDRESS, getArtifact('Aggregate3').deployedBytecode])
 
-  const tx = await new Sender(client, me).init()
+  const tx = await pipeline(client, me)
 
   // Tokens and USD feeds.
   const tokens: ChainDeployment['tokens'] = {}
@@ -320,14 +324,11 @@ async function deployChain(anvil: Anvil, c: ScenarioChain, allEids: number[], lo
   // Aave V3 (contracts/deploy/aave.ts), then liquidity.
   let aave: ChainDeployment['aave']
   if (c.aave) {
-    // The deployer is an anvil dev account, unlocked in the node: a JSON-RPC account lets anvil fill
-    // nonce and gas itself (no signing or estimation round trips here), and no chain skips the chain-id check.
-    const account = { address: me, type: 'json-rpc' } as const
-    const transport = http(anvil.rpcUrl, { retryCount: 0 })
-    const ctx: DeployContext = {
-      client: createPublicClient({ transport, pollingInterval: 10 }) as PublicClient,
-      account,
-      wallet: createWalletClient({ account, transport }),
+    // The deployer is an anvil dev account, unlocked in the node: sent as a JSON-RPC account
+    // (eth_sendTransaction, no signing in Node), like every other set-up transaction here.
+    const ctx: PipelineContext = {
+      client: createPublicClient({ transport: http(anvil.rpcUrl, { retryCount: 0 }), pollingInterval: 10 }) as PublicClient,
+      account: { address: me, type: 'json-rpc' },
     }
     const d = await deployAaveV3(ctx, {
       reserves: c.aave.reserves.map((r) => ({
@@ -342,7 +343,7 @@ async function deployChain(anvil: Anvil, c: ScenarioChain, allEids: number[], lo
       })),
     })
     aave = { pool: d.pool, addressesProvider: d.addressesProvider, oracle: d.oracle, dataProvider: d.dataProvider, startBlock: d.startBlock, reserves: d.reserves }
-    const lp = await new Sender(client, me).init()
+    const lp = await pipeline(client, me)
     for (const r of c.aave.reserves) {
       const amount = toUnits(r.supply, decimalsOf(r.symbol))
       if (amount === 0n) continue
@@ -383,7 +384,7 @@ async function openScenarioPositions(anvil: Anvil, client: PublicClient, c: Scen
     ]),
   )
   try {
-    const senders = await Promise.all(accounts.map((a) => new Sender(client, a).init()))
+    const senders = await Promise.all(accounts.map((a) => pipeline(client, a)))
     c.borrowers.forEach((b, bi) => {
       const tx = senders[bi]
       const who = accounts[bi]
@@ -464,7 +465,7 @@ const anvilsOf = new WeakMap<DevnetChain, Anvil>()
  * The chains keep running until `stop()`; they are killed if this process exits.
  *
  * @throws ScenarioFileError / InvalidScenarioError for a bad scenario,
- *         AnvilStartError, DevnetTransactionError (a set-up transaction reverted, decoded),
+ *         AnvilStartError, ContractRevertError (a set-up transaction reverted, decoded; `target` names it), TransactionFailedError,
  *         ArtifactNotFoundError when `npm run build:contracts` was not run.
  * @example const devnet = await startDevnet({ scenario: 'scenarios/devnet/test.yaml' }); ...; await devnet.stop()
  */
@@ -693,9 +694,9 @@ function withDeployer<T>(chain: DevnetChain, fn: () => Promise<T>): Promise<T> {
   return run
 }
 
-function sendFromDeployer(chain: DevnetChain, build: (s: Sender) => void): Promise<Awaited<ReturnType<Sender['flush']>>> {
+function sendFromDeployer(chain: DevnetChain, build: (s: TxPipeline) => void): Promise<TransactionReceipt[]> {
   return withDeployer(chain, async () => {
-    const s = await new Sender(chainClient(chain), chain.accounts.deployer.address).init()
+    const s = await pipeline(chainClient(chain), chain.accounts.deployer.address)
     build(s)
     return s.flush()
   })
@@ -706,7 +707,7 @@ function sendFromDeployer(chain: DevnetChain, build: (s: Sender) => void): Promi
  * its DevnetPriceFeed, which both AaveOracle and every MorphoFeedOracle using
  * the symbol read, so Aave and Morpho prices move together. Resolves once mined.
  *
- * @throws DevnetLookupError for an unknown symbol; DevnetTransactionError if the feed refuses (price ≤ 0).
+ * @throws DevnetLookupError for an unknown symbol; ContractRevertError if the feed refuses (price ≤ 0).
  */
 export async function setPriceUsd(chain: DevnetChain, symbol: string, priceUsd1e8: bigint): Promise<void> {
   const feed = chain.deployment.priceFeeds[symbol]
@@ -756,7 +757,7 @@ async function positionSeeder(chain: DevnetChain): Promise<Address> {
   let p = seeders.get(chain)
   if (!p) {
     p = withDeployer(chain, async () => {
-      const s = await new Sender(chainClient(chain), chain.accounts.deployer.address).init()
+      const s = await pipeline(chainClient(chain), chain.accounts.deployer.address)
       const address = s.deploy('PositionSeeder', [], { gas: 8_000_000n })
       await s.flush()
       return address
@@ -787,7 +788,7 @@ export type SeedResult = { borrowers: Address[]; transactions: number; seconds: 
  * borrows spread linearly so the LTVs span [min, max] of the LLTV), after
  * supplying the loan liquidity they need. For the scan benchmark.
  *
- * @throws DevnetLookupError for an unknown market; DevnetTransactionError on a revert.
+ * @throws DevnetLookupError for an unknown market; ContractRevertError on a revert.
  */
 export async function seedMorphoBorrowers(chain: DevnetChain, market: string, n: number, opts: SeedMorphoBorrowersOptions = {}): Promise<SeedResult> {
   const t0 = performance.now()
@@ -804,7 +805,7 @@ export async function seedMorphoBorrowers(chain: DevnetChain, market: string, n:
   const seeder = await positionSeeder(chain)
   const chunk = opts.chunkSize ?? 400
   const receipts = await withDeployer(chain, async () => {
-    const s = await new Sender(client, chain.accounts.deployer.address).init()
+    const s = await pipeline(client, chain.accounts.deployer.address)
     const p = marketParamsTuple(m.params)
     s.call({ address: seeder, abi: positionSeederAbi, functionName: 'supplyMorphoLiquidity', args: [morpho.address, p, borrowMax * BigInt(n) + 1n, chain.accounts.deployer.address], gas: 1_000_000n })
     for (let first = 0; first < n; first += chunk) {
@@ -843,7 +844,7 @@ export type SeedAaveUsersOptions = {
  * collateral, variable borrow) with the PositionSeeder, after supplying the
  * debt liquidity they need. For the scan benchmark.
  *
- * @throws DevnetLookupError when the chain has no Aave or no such reserve; DevnetTransactionError on a revert.
+ * @throws DevnetLookupError when the chain has no Aave or no such reserve; ContractRevertError on a revert.
  */
 export async function seedAaveUsers(chain: DevnetChain, n: number, opts: SeedAaveUsersOptions = {}): Promise<SeedResult> {
   const t0 = performance.now()
@@ -872,7 +873,7 @@ export async function seedAaveUsers(chain: DevnetChain, n: number, opts: SeedAav
   const seeder = await positionSeeder(chain)
   const chunk = opts.chunkSize ?? 200
   const receipts = await withDeployer(chain, async () => {
-    const s = await new Sender(client, chain.accounts.deployer.address).init()
+    const s = await pipeline(client, chain.accounts.deployer.address)
     s.call({ address: seeder, abi: positionSeederAbi, functionName: 'supplyAaveLiquidity', args: [aave.pool, debt.address, borrowMax * BigInt(n) + 1n, chain.accounts.deployer.address], gas: 1_000_000n })
     for (let first = 0; first < n; first += chunk) {
       const count = Math.min(chunk, n - first)
@@ -890,7 +891,7 @@ export async function seedAaveUsers(chain: DevnetChain, n: number, opts: SeedAav
   return collectSeeded(receipts, 'AaveBorrowerCreated', t0)
 }
 
-function collectSeeded(receipts: Awaited<ReturnType<Sender['flush']>>, eventName: 'MorphoBorrowerCreated' | 'AaveBorrowerCreated', t0: number): SeedResult {
+function collectSeeded(receipts: TransactionReceipt[], eventName: 'MorphoBorrowerCreated' | 'AaveBorrowerCreated', t0: number): SeedResult {
   const topic = keccak256(new TextEncoder().encode(`${eventName}(uint256,address,uint256,uint256)`))
   const borrowers: Address[] = []
   let gasUsed = 0n

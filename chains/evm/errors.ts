@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import {
   type Abi,
   BaseError as ViemBaseError,
@@ -72,44 +75,62 @@ export class InvalidRpcResponseError extends BaseError {
 }
 
 /**
- * A contract call reverted. `errorName` and `args` are the custom error
- * decoded with the contract's ABI (`Error(string)` and `Panic(uint256)` are
- * always known); `errorName` is undefined when the selector is not in the ABI.
+ * A contract call or transaction reverted. `errorName` and `args` are the
+ * custom error decoded with the contract's ABI (`Error(string)` and
+ * `Panic(uint256)` are always known); `errorName` is undefined (and `args`
+ * empty) when the data matched no error. `description` is the human reading,
+ * e.g. `NonPositiveAnswer(-5)` or `Error("45") = HEALTH_FACTOR_NOT_BELOW_THRESHOLD`;
+ * read `errorName`/`args` rather than the message.
  */
 export class ContractRevertError extends BaseError {
   override name = 'ContractRevertError' as const
+  /** Raw revert data (`0x` when the node gave none). */
   readonly data: Hex
   readonly errorName?: string
-  readonly args?: readonly unknown[]
+  readonly args: readonly unknown[]
+  readonly description: string
   readonly address?: string
   readonly functionName?: string
+  /** What reverted, as the sender labelled it (e.g. `deploy Morpho`, `setAnswer on 0x…`). */
+  readonly target?: string
+  /** The mined transaction that reverted, when it was one (not a call or a gas estimation). */
+  readonly transactionHash?: Hex
 
   constructor(params: {
     data: Hex
     errorName?: string
     args?: readonly unknown[]
+    /** Defaults to `errorName(args…)`, or says the data is unknown or missing. */
+    description?: string
     address?: string
     functionName?: string
+    target?: string
+    transactionHash?: Hex
     cause?: unknown
   }) {
-    const where = [params.functionName, params.address && `at ${params.address}`].filter(Boolean).join(' ')
-    const what =
-      params.errorName === undefined
-        ? `unknown error ${params.data.slice(0, 10)}`
-        : `${params.errorName}(${(params.args ?? []).map(formatArg).join(', ')})`
-    super(`Contract call ${where ? `${where} ` : ''}reverted: ${what}.`, {
+    const description = params.description ?? describeRevert(params.data, params.errorName, params.args ?? [])
+    const where = params.target ?? [params.functionName, params.address && `at ${params.address}`].filter(Boolean).join(' ')
+    super(`${params.target ? '' : 'Contract call '}${where ? `${where} ` : ''}reverted: ${description}.`, {
       cause: params.cause,
-      details: params.data === '0x' ? 'no revert data' : `revert data ${params.data.slice(0, 138)}`,
+      details: [
+        params.data === '0x' ? 'no revert data' : `revert data ${params.data.slice(0, 138)}`,
+        params.transactionHash && `transaction ${params.transactionHash}`,
+      ]
+        .filter(Boolean)
+        .join(', '),
       metaMessages:
-        params.errorName === undefined
-          ? ['Add the contract\'s custom errors to the ABI passed to decodeRevert to name the error.']
+        params.errorName === undefined && params.data !== '0x'
+          ? ['The revert data matched no error in the ABI; pass the ABI of the contract that reverted to decodeRevert to name it.']
           : undefined,
     })
     this.data = params.data
     this.errorName = params.errorName
-    this.args = params.args
+    this.args = params.args ?? []
+    this.description = description
     this.address = params.address
     this.functionName = params.functionName
+    this.target = params.target
+    this.transactionHash = params.transactionHash
   }
 }
 
@@ -153,42 +174,87 @@ export function redactUrl(url: string): string {
   }
 }
 
+function describeRevert(data: Hex, errorName: string | undefined, args: readonly unknown[]): string {
+  if (errorName !== undefined) return `${errorName}(${args.map(formatArg).join(', ')})`
+  return data === '0x' ? 'no revert data' : `unknown error (selector ${data.slice(0, 10)})`
+}
+
+let aaveErrorTable: Map<string, string> | undefined
+
+/**
+ * Names an Aave V3 revert reason: Aave reverts with `Error("<code>")`, the codes listed in
+ * libraries/helpers/Errors.sol (e.g. '45' = HEALTH_FACTOR_NOT_BELOW_THRESHOLD). The table is read once
+ * from the installed @aave/core-v3 sources; undefined for an unknown code or when they are not installed.
+ * Pass it as `nameReason` to {@link decodeRevert}.
+ */
+export function aaveErrorName(code: string): string | undefined {
+  if (!aaveErrorTable) {
+    aaveErrorTable = new Map()
+    try {
+      const root = dirname(createRequire(import.meta.url).resolve('@aave/core-v3/package.json'))
+      const source = readFileSync(join(root, 'contracts/protocol/libraries/helpers/Errors.sol'), 'utf8')
+      for (const m of source.matchAll(/string public constant (\w+) = '(\d+)'/g)) aaveErrorTable.set(m[2]!, m[1]!)
+    } catch {
+      // sources not installed: codes stay unnamed
+    }
+  }
+  return aaveErrorTable.get(code)
+}
+
 /**
  * Decodes revert data into the custom error's name and arguments with the
  * contract's ABI (viem `decodeErrorResult`), as a {@link ContractRevertError}.
  * Never throws: undecodable data gives a ContractRevertError without errorName.
+ * With `nameReason`, an `Error(string)` reason it knows is named in the
+ * description (e.g. {@link aaveErrorName}: `Error("45") = HEALTH_FACTOR_NOT_BELOW_THRESHOLD`).
  *
  * @example
  * decodeRevert('0x…', morphoAbi).errorName
  */
 export function decodeRevert(
-  data: Hex,
+  data: Hex | undefined,
   abi: Abi | readonly unknown[] | undefined,
-  context: { address?: string; functionName?: string; cause?: unknown } = {},
+  context: {
+    address?: string
+    functionName?: string
+    target?: string
+    transactionHash?: Hex
+    nameReason?: (reason: string) => string | undefined
+    cause?: unknown
+  } = {},
 ): ContractRevertError {
-  if (data.length >= 10 && isHex(data)) {
+  const { nameReason, ...where } = context
+  const raw = data ?? '0x'
+  if (raw.length >= 10 && isHex(raw)) {
     try {
-      const decoded = decodeErrorResult({ abi: (abi ?? []) as Abi, data })
-      let args = decoded.args as readonly unknown[] | undefined
-      return new ContractRevertError({ data, errorName: decoded.errorName, args, ...context })
+      const decoded = decodeErrorResult({ abi: (abi ?? []) as Abi, data: raw })
+      const args = (decoded.args ?? []) as readonly unknown[]
+      let description = describeRevert(raw, decoded.errorName, args)
+      const named = decoded.errorName === 'Error' && typeof args[0] === 'string' ? nameReason?.(args[0]) : undefined
+      if (named) description += ` = ${named}`
+      return new ContractRevertError({ data: raw, errorName: decoded.errorName, args, description, ...where })
     } catch {
       // unknown selector, or malformed arguments: fall through
     }
   }
-  return new ContractRevertError({ data, ...context })
+  return new ContractRevertError({ data: raw, ...where })
 }
 
-/** Finds revert data in a viem error's cause chain (execution reverted with data). */
+/**
+ * Finds revert data (`0x` and at least a 4-byte selector) in a viem/RPC error's cause chain:
+ * under `data`, `data.data`, or viem's `raw` (ContractFunctionRevertedError).
+ */
 export function findRevertData(err: unknown): Hex | undefined {
+  const revertData = (x: unknown): x is Hex => typeof x === 'string' && x.length >= 10 && isHex(x)
+  const seen = new Set<unknown>()
   let e: unknown = err
-  for (let depth = 0; e && depth < 16; depth++) {
+  for (let depth = 0; e && typeof e === 'object' && depth < 16 && !seen.has(e); depth++) {
+    seen.add(e)
     const data = (e as { data?: unknown }).data
-    if (typeof data === 'string' && isHex(data)) return data
-    if (data && typeof data === 'object' && typeof (data as { data?: unknown }).data === 'string') {
-      const inner = (data as { data: string }).data
-      if (isHex(inner)) return inner
-    }
-    if (typeof (e as { raw?: unknown }).raw === 'string' && isHex((e as { raw: string }).raw)) return (e as { raw: Hex }).raw
+    if (revertData(data)) return data
+    if (data && typeof data === 'object' && revertData((data as { data?: unknown }).data)) return (data as { data: Hex }).data
+    const raw = (e as { raw?: unknown }).raw
+    if (revertData(raw)) return raw
     e = (e as { cause?: unknown }).cause
   }
   return undefined

@@ -39,7 +39,7 @@ async function propagation(n: number, seconds: number, accounts: number) {
   const nodes: GossipNode[] = []
   try {
     for (const m of plan.members)
-      nodes.push(await createGossipNode(nodeOptions(m, plan.members, plan.operators, { sync: false, p2p: { gossipsub: { D: 4, Dlo: 3, Dhi: 6, Dout: 1, Dlazy: 3 } } })))
+      nodes.push(await createGossipNode(nodeOptions(m, plan.members, plan.operators, { sync: false })))
     await waitForMesh(nodes, Math.min(3, n - 1), 30_000)
     await new Promise((r) => setTimeout(r, 1500))
     const latencies: number[] = []

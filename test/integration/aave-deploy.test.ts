@@ -12,7 +12,8 @@ import { mnemonicToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
 import { startAnvil, type Anvil } from '../../chains/devnet/anvil.js'
 import { deployAaveV3, InvalidAaveReserveError, type AaveV3Deployment } from '../../chains/devnet/deploy/aave.js'
-import { ContractRevertError, deploy, send, type DeployContext } from '../../chains/devnet/deploy/common.js'
+import { deploy, send, type DeployContext } from '../../chains/devnet/deploy/common.js'
+import { ContractRevertError } from '../../chains/evm/errors.js'
 import {
   aavePoolAbi,
   aaveOracleAbi,

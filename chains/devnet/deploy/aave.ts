@@ -1,7 +1,7 @@
 import { getContractAddress, isAddressEqual, zeroAddress, type Address } from 'viem'
 import { getArtifact } from '../../../contracts/artifacts.js'
 import { BaseError } from '../../../protocol/errors.js'
-import { TxPipeline, type DeployContext } from './common.js'
+import { type PipelineContext, TxPipeline } from './common.js'
 
 /** One Aave V3 reserve to list. Percentages are basis points (10_000 = 100%), as Aave's PercentageMath. */
 export type AaveReserveParams = {
@@ -130,7 +130,7 @@ function checkReserve(r: AaveReserveParams, seen: Set<string>): void {
  * const aave = await deployAaveV3(ctx, { reserves: [{ symbol: 'WETH', asset, decimals: 18, priceFeed, ltvBps: 8000,
  *   liquidationThresholdBps: 8250, liquidationBonusBps: 10500, borrowingEnabled: true }] })
  */
-export async function deployAaveV3(ctx: DeployContext, params: DeployAaveV3Parameters): Promise<AaveV3Deployment> {
+export async function deployAaveV3(ctx: PipelineContext, params: DeployAaveV3Parameters): Promise<AaveV3Deployment> {
   const seen = new Set<string>()
   for (const r of params.reserves) checkReserve(r, seen)
   const me = ctx.account.address
@@ -158,11 +158,11 @@ export async function deployAaveV3(ctx: DeployContext, params: DeployAaveV3Param
   const libraries: Record<string, Address> = {}
   libraries.BorrowLogic = tx.deploy('BorrowLogic')
   for (const name of POOL_LIBRARIES) libraries[name] = tx.deploy(name)
-  libraries.FlashLoanLogic = tx.deploy('FlashLoanLogic', [], libraries)
+  libraries.FlashLoanLogic = tx.deploy('FlashLoanLogic', [], { libraries })
   libraries.ConfiguratorLogic = tx.deploy('ConfiguratorLogic')
-  const poolImpl = tx.deploy('Pool', [addressesProvider], libraries)
+  const poolImpl = tx.deploy('Pool', [addressesProvider], { libraries })
   callProvider('setPoolImpl', [poolImpl])
-  const configuratorImpl = tx.deploy('PoolConfigurator', [], libraries)
+  const configuratorImpl = tx.deploy('PoolConfigurator', [], { libraries })
   callProvider('setPoolConfiguratorImpl', [configuratorImpl])
 
   const oracle = tx.deploy('AaveOracle', [

@@ -1,7 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import {
-  decodeErrorResult,
   encodeDeployData,
   encodeFunctionData,
   getContractAddress,
@@ -15,8 +12,9 @@ import {
   type TransactionReceipt,
   type WalletClient,
 } from 'viem'
-import { getArtifact, linkBytecode, repoRoot } from '../../../contracts/artifacts.js'
+import { getArtifact, linkBytecode } from '../../../contracts/artifacts.js'
 import { BaseError } from '../../../protocol/errors.js'
+import { aaveErrorName, ContractRevertError, decodeRevert, findRevertData, isRevert } from '../../evm/errors.js'
 
 /** What every deploy step needs: a public client to read receipts, a wallet client and the account that signs. */
 export type DeployContext = { client: PublicClient; wallet: WalletClient; account: Account }
@@ -33,44 +31,6 @@ export type SendParameters = {
   gas?: bigint
 }
 
-/** A revert decoded against the contract's ABI (custom error, `Error(string)` or `Panic(uint256)`). */
-export type DecodedRevert = {
-  /** e.g. 'InsufficientCollateral', 'Error', 'Panic'; undefined when the data matched no known error. */
-  errorName?: string
-  args: readonly unknown[]
-  /** Raw revert data (`0x` when the node gave none). */
-  data: Hex
-  /** Human reading of the reason, e.g. `Error("45") = HEALTH_FACTOR_NOT_BELOW_THRESHOLD` (Aave V3 Errors.sol). */
-  description: string
-}
-
-/**
- * Thrown by {@link send} and {@link deploy} when the transaction reverts (in gas estimation or on-chain).
- * `errorName` and `args` carry the decoded custom error; read them rather than the message.
- */
-export class ContractRevertError extends BaseError {
-  override name = 'ContractRevertError'
-  readonly errorName?: string
-  readonly args: readonly unknown[]
-  readonly data: Hex
-  readonly target: string
-  constructor(target: string, revert: DecodedRevert, cause?: unknown) {
-    super(`${target} reverted: ${revert.description}`, {
-      cause,
-      details: revert.errorName ? undefined : `revert data ${revert.data}`,
-      metaMessages: [
-        revert.errorName
-          ? 'The contract refused the call; check its preconditions for this error.'
-          : 'The revert data matched no error in the ABI; pass the ABI of the contract that reverted.',
-      ],
-    })
-    this.errorName = revert.errorName
-    this.args = revert.args
-    this.data = revert.data
-    this.target = target
-  }
-}
-
 /** Thrown when a transaction fails for a reason other than a revert (RPC down, nonce, funds...). */
 export class TransactionFailedError extends BaseError {
   override name = 'TransactionFailedError'
@@ -82,85 +42,13 @@ export class TransactionFailedError extends BaseError {
   }
 }
 
-let aaveErrorTable: Map<string, string> | undefined
-
-/**
- * Aave V3 reverts with `Error("<code>")` (libraries/helpers/Errors.sol, e.g. '45' =
- * HEALTH_FACTOR_NOT_BELOW_THRESHOLD). This reads that table from the installed @aave/core-v3 sources.
- */
-export function aaveErrorName(code: string): string | undefined {
-  if (!aaveErrorTable) {
-    aaveErrorTable = new Map()
-    const path = join(repoRoot, 'node_modules/@aave/core-v3/contracts/protocol/libraries/helpers/Errors.sol')
-    if (existsSync(path)) {
-      for (const m of readFileSync(path, 'utf8').matchAll(/string public constant (\w+) = '(\d+)'/g)) {
-        aaveErrorTable.set(m[2]!, m[1]!)
-      }
-    }
-  }
-  return aaveErrorTable.get(code)
-}
-
-function formatArg(value: unknown): string {
-  if (typeof value === 'bigint') return value.toString()
-  if (typeof value === 'string') return JSON.stringify(value)
-  try {
-    return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))
-  } catch {
-    return String(value)
-  }
-}
-
-/** Finds the revert data (`0x…`) somewhere in a viem/RPC error's cause chain. */
-export function findRevertData(err: unknown): Hex | undefined {
-  const seen = new Set<unknown>()
-  let cur: unknown = err
-  while (cur && typeof cur === 'object' && !seen.has(cur)) {
-    seen.add(cur)
-    const data = (cur as { data?: unknown }).data
-    if (typeof data === 'string' && /^0x[0-9a-fA-F]*$/.test(data) && data.length >= 10) return data as Hex
-    if (data && typeof data === 'object') {
-      const inner = (data as { data?: unknown }).data
-      if (typeof inner === 'string' && /^0x[0-9a-fA-F]*$/.test(inner) && inner.length >= 10) return inner as Hex
-    }
-    // viem's ContractFunctionRevertedError keeps the raw data under `raw`.
-    const raw = (cur as { raw?: unknown }).raw
-    if (typeof raw === 'string' && /^0x[0-9a-fA-F]*$/.test(raw) && raw.length >= 10) return raw as Hex
-    cur = (cur as { cause?: unknown }).cause
-  }
-  return undefined
-}
-
-/**
- * Decodes revert data against `abi` (plus the built-in `Error(string)` and `Panic(uint256)`).
- * Aave's numeric `Error("NN")` reasons are named from Errors.sol.
- */
-export function decodeRevert(data: Hex | undefined, abi: Abi): DecodedRevert {
-  if (!data || data === '0x') return { args: [], data: data ?? '0x', description: 'no revert data' }
-  try {
-    const decoded = decodeErrorResult({ abi, data })
-    const args = (decoded.args ?? []) as readonly unknown[]
-    let description = `${decoded.errorName}(${args.map(formatArg).join(', ')})`
-    if (decoded.errorName === 'Error' && typeof args[0] === 'string') {
-      const named = /^\d+$/.test(args[0]) ? aaveErrorName(args[0]) : undefined
-      if (named) description += ` = ${named}`
-    }
-    return { errorName: decoded.errorName, args, data, description }
-  } catch {
-    return { args: [], data, description: `unknown error (selector ${data.slice(0, 10)})` }
-  }
+/** Revert data decoded with `abi`; Aave's numeric `Error("NN")` reasons are named from its Errors.sol. */
+function revertOf(data: Hex | undefined, abi: Abi, target: string, extra: { transactionHash?: Hex; cause?: unknown } = {}): ContractRevertError {
+  return decodeRevert(data, abi, { target, nameReason: aaveErrorName, ...extra })
 }
 
 function chainOf(ctx: DeployContext): Chain | null {
   return ctx.wallet.chain ?? ctx.client.chain ?? null
-}
-
-/** Whether an error from sending a transaction says the EVM reverted (as opposed to RPC, nonce, signer or funds trouble). */
-function isRevert(err: unknown): boolean {
-  for (let cur: unknown = err, depth = 0; cur && depth < 10; cur = (cur as { cause?: unknown }).cause, depth++) {
-    if (cur instanceof Error && /revert/i.test(`${cur.name} ${cur.message}`)) return true
-  }
-  return false
 }
 
 /**
@@ -178,7 +66,7 @@ async function failure(target: string, abi: Abi, err: unknown, replay: () => Pro
       data = findRevertData(replayErr)
     }
   }
-  throw new ContractRevertError(target, decodeRevert(data, abi), err)
+  throw revertOf(data, abi, target, { cause: err })
 }
 
 /**
@@ -276,18 +164,24 @@ export const PIPELINE_DEPLOY_GAS = 15_000_000n
 /** Gas limit of a pipelined call when none is given. */
 export const PIPELINE_CALL_GAS = 3_000_000n
 
-type Queued = { label: string; abi: Abi; to?: Address; data: Hex; value?: bigint; hash: Promise<Hex> }
+/** What a {@link TxPipeline} needs: a client and the sending account (local, or held by the node: `{ address, type: 'json-rpc' }`). */
+export type PipelineContext = Pick<DeployContext, 'client' | 'account'>
+
+type Queued = { label: string; abi: Abi; to?: Address; data: Hex; value?: bigint; gas: bigint; hash: Promise<Hex> }
 
 /**
  * Sends a sequence of transactions from `ctx.account` without waiting for each receipt: nonces are counted
  * locally, gas limits are fixed (no estimation) and contract addresses are predicted from the nonce, so a
  * whole deployment goes out at one RPC round trip per transaction. Transactions leave in nonce order, one
  * after the other; with automine each is mined (alone in its block) on arrival and sees every earlier one.
- * `flush()` then reads every receipt and, if one reverted, replays the first such with eth_call on the state
- * before its block to decode the error.
+ * With automine off, await {@link TxPipeline.sent}, mine (`evm_mine`), then flush: several pipelines (one per
+ * account) can share one block that way. `flush()` reads every receipt and, if one reverted, decodes the
+ * first such error from a call trace of the transaction (`debug_traceTransaction`), or failing that from a
+ * replay with eth_call on the state before its block.
  *
  * Works with local accounts (signed in Node, `eth_sendRawTransaction`) and with accounts the node holds
- * (JSON-RPC accounts, `eth_sendTransaction`). Only this pipeline may send from the account meanwhile.
+ * (JSON-RPC accounts, dev or impersonated: `eth_sendTransaction`). Only this pipeline may send from the
+ * account meanwhile.
  *
  * @example
  * const tx = await new TxPipeline(ctx).init()
@@ -303,15 +197,15 @@ export class TxPipeline {
   private tail: Promise<unknown> = Promise.resolve()
   private broken = false
 
-  constructor(readonly ctx: DeployContext) {}
+  constructor(readonly ctx: PipelineContext) {}
 
-  /** Reads the account's pending nonce, the chain id and the fee level (once). */
+  /** Reads the account's pending nonce, the fee level and, for a local account, the chain id (once). */
   async init(): Promise<this> {
     const { client, account } = this.ctx
-    const [nonce, chainId, block] = await Promise.all([
+    const [nonce, block, chainId] = await Promise.all([
       client.getTransactionCount({ address: account.address, blockTag: 'pending' }),
-      client.getChainId(),
       client.getBlock({ blockTag: 'latest' }),
+      account.type === 'local' ? client.getChainId() : 0,
     ])
     this.nonce = nonce
     this.chainId = chainId
@@ -329,15 +223,19 @@ export class TxPipeline {
    * Queues the creation of artifact `name` (libraries linked) and returns the address it will have.
    * @throws ArtifactNotFoundError / UnlinkedLibraryError at once.
    */
-  deploy(name: string, args: readonly unknown[] = [], libraries: Record<string, Address> = {}, gas = PIPELINE_DEPLOY_GAS): Address {
+  deploy(
+    name: string,
+    args: readonly unknown[] = [],
+    opts: { libraries?: Record<string, Address>; gas?: bigint; label?: string } = {},
+  ): Address {
     const artifact = getArtifact(name)
-    const data = encodeDeployData({ abi: artifact.abi, bytecode: linkBytecode(artifact, libraries), args: args as unknown[] })
+    const data = encodeDeployData({ abi: artifact.abi, bytecode: linkBytecode(artifact, opts.libraries ?? {}), args: args as unknown[] })
     const address = getContractAddress({ from: this.ctx.account.address, nonce: BigInt(this.requireNonce()) })
-    this.enqueue({ label: `deploy ${name}`, abi: artifact.abi, data, gas })
+    this.enqueue({ label: opts.label ?? `deploy ${name}`, abi: artifact.abi, data, gas: opts.gas ?? PIPELINE_DEPLOY_GAS })
     return address
   }
 
-  /** Queues a contract call. */
+  /** Queues a contract call. `label` names it in errors (default: `<functionName> on <address>`). */
   call(params: SendParameters & { label?: string }): void {
     const data = encodeFunctionData({
       abi: params.abi,
@@ -354,10 +252,15 @@ export class TxPipeline {
     })
   }
 
+  /** Resolves once the node accepted (or refused) every queued transaction; with automine off they wait in its pool. */
+  async sent(): Promise<void> {
+    await this.tail
+  }
+
   /**
    * Waits until every queued transaction is sent and mined; returns the receipts in queue order.
-   * @throws ContractRevertError naming the first transaction that reverted, with its decoded error;
-   *         TransactionFailedError when one could not be sent (the later ones are then not sent).
+   * @throws ContractRevertError naming the first transaction that reverted (`target` = its label), with its
+   *         decoded error; TransactionFailedError when one could not be sent (the later ones are then not sent).
    */
   async flush(): Promise<TransactionReceipt[]> {
     const queue = this.queue
@@ -375,28 +278,42 @@ export class TxPipeline {
     }
     if (hashes.length === 0) return []
     const { client } = this.ctx
-    // With one sender, the last transaction mined implies all earlier ones are.
+    // One sender: once its last transaction is mined, all earlier ones are.
     await client.waitForTransactionReceipt({ hash: hashes[hashes.length - 1]! })
     const receipts = await Promise.all(hashes.map((hash) => client.getTransactionReceipt({ hash })))
     const bad = receipts.findIndex((r) => r.status !== 'success')
-    if (bad >= 0) {
-      const q = queue[bad]!
-      const receipt = receipts[bad]!
-      let data: Hex | undefined
+    if (bad >= 0) throw await this.revertOf(queue[bad]!, receipts[bad]!)
+    return receipts
+  }
+
+  /** The decoded error of a reverted transaction: from its call trace, else replayed on the state before its block. */
+  private async revertOf(q: Queued, receipt: TransactionReceipt): Promise<ContractRevertError> {
+    const { client, account } = this.ctx
+    let data: Hex | undefined
+    try {
+      const trace = await (client.request as (a: { method: string; params: unknown[] }) => Promise<{ output?: Hex }>)({
+        method: 'debug_traceTransaction',
+        params: [receipt.transactionHash, { tracer: 'callTracer' }],
+      })
+      if (trace?.output && trace.output.length >= 10) data = trace.output
+    } catch {
+      // no tracer on this node: replay below
+    }
+    if (data === undefined) {
       try {
         await client.call({
-          account: this.ctx.account.address,
+          account: account.address,
           ...(q.to ? { to: q.to } : {}),
           data: q.data,
           value: q.value,
+          gas: q.gas,
           blockNumber: receipt.blockNumber - 1n,
         })
       } catch (err) {
         data = findRevertData(err)
       }
-      throw new ContractRevertError(q.label, decodeRevert(data, q.abi))
     }
-    return receipts
+    return revertOf(data, q.abi, q.label, { transactionHash: receipt.transactionHash })
   }
 
   private requireNonce(): number {
@@ -404,7 +321,7 @@ export class TxPipeline {
     return this.nonce
   }
 
-  private enqueue(tx: { label: string; abi: Abi; to?: Address; data: Hex; value?: bigint; gas: bigint }): void {
+  private enqueue(tx: Omit<Queued, 'hash'>): void {
     const nonce = this.requireNonce()
     this.nonce = nonce + 1
     const { account, client } = this.ctx
@@ -452,6 +369,6 @@ export class TxPipeline {
     const hash = this.tail.then(send)
     this.tail = hash.catch(() => undefined)
     hash.catch(() => undefined) // reported by flush()
-    this.queue.push({ label: tx.label, abi: tx.abi, to: tx.to, data: tx.data, value: tx.value, hash })
+    this.queue.push({ ...tx, hash })
   }
 }

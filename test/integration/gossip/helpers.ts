@@ -51,7 +51,8 @@ export function nodeOptions(m: ClusterMember, members: ClusterMember[], operator
     chainIds: [CHAIN_ID],
     operators,
     ...extra,
-    p2p: { listen: [`/ip4/127.0.0.1/tcp/${m.port}`], staticPeers: peersOf(members, m.index), ...extra.p2p },
+    // A small operator network: mesh degree 4 (Lodestar runs 8 on mainnet) keeps fan-out low on shared cores.
+    p2p: { listen: [`/ip4/127.0.0.1/tcp/${m.port}`], staticPeers: peersOf(members, m.index), gossipsub: { D: 4, Dlo: 3, Dhi: 6, Dout: 1, Dlazy: 3 }, ...extra.p2p },
   }
 }
 

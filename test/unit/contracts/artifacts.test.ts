@@ -13,7 +13,7 @@ import {
 } from '../../../contracts/artifacts.js'
 import { abiExportName } from '../../../contracts/build.js'
 import * as abis from '../../../contracts/out/abis.js'
-import { aaveErrorName, decodeRevert, findRevertData } from '../../../chains/devnet/deploy/common.js'
+import { aaveErrorName, decodeRevert, findRevertData } from '../../../chains/evm/errors.js'
 
 const run = promisify(execFile)
 
@@ -115,7 +115,7 @@ describe('contracts/out/abis.ts', function () {
   })
 })
 
-describe('deploy/common revert decoding', function () {
+describe('chains/evm revert decoding', function () {
   it('decodes custom errors, Error(string) with Aave codes named, and Panic', function () {
     const abi = getArtifact('DevnetPriceFeed').abi
     const data = encodeErrorResult({ abi, errorName: 'NonPositiveAnswer', args: [-5n] })
@@ -124,13 +124,13 @@ describe('deploy/common revert decoding', function () {
     assert.deepEqual(decoded.args, [-5n])
     assert.equal(decoded.description, 'NonPositiveAnswer(-5)')
 
-    const aave = decodeRevert(
-      '0x08c379a0000000000000000000000000000000000000000000000000000000000000002000000000000000000000000000000000000000000000000000000000000000023435000000000000000000000000000000000000000000000000000000000000',
-      [],
-    )
+    const aaveData =
+      '0x08c379a0000000000000000000000000000000000000000000000000000000000000002000000000000000000000000000000000000000000000000000000000000000023435000000000000000000000000000000000000000000000000000000000000'
+    const aave = decodeRevert(aaveData, [], { nameReason: aaveErrorName })
     assert.equal(aave.errorName, 'Error')
     assert.deepEqual(aave.args, ['45'])
     assert.equal(aave.description, 'Error("45") = HEALTH_FACTOR_NOT_BELOW_THRESHOLD')
+    assert.equal(decodeRevert(aaveData, []).description, 'Error("45")')
     assert.equal(aaveErrorName('35'), 'HEALTH_FACTOR_LOWER_THAN_LIQUIDATION_THRESHOLD')
 
     const panic = decodeRevert('0x4e487b710000000000000000000000000000000000000000000000000000000000000011', [])

@@ -14,7 +14,8 @@ import { mnemonicToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
 import { startAnvil, type Anvil } from '../../../chains/devnet/anvil.js'
 import { deployAaveV3 } from '../../../chains/devnet/deploy/aave.js'
-import { ContractRevertError, deploy, send, TransactionFailedError, TxPipeline, type DeployContext } from '../../../chains/devnet/deploy/common.js'
+import { deploy, send, TransactionFailedError, TxPipeline, type DeployContext } from '../../../chains/devnet/deploy/common.js'
+import { ContractRevertError } from '../../../chains/evm/errors.js'
 import { getArtifact } from '../../../contracts/artifacts.js'
 import {
   aavePoolAbi,

@@ -25,7 +25,8 @@ import {
 import { mnemonicToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
 import { startAnvil, type Anvil } from '../../../chains/devnet/anvil.js'
-import { deploy, findRevertData, send, type DeployContext } from '../../../chains/devnet/deploy/common.js'
+import { deploy, send, type DeployContext } from '../../../chains/devnet/deploy/common.js'
+import { findRevertData } from '../../../chains/evm/errors.js'
 import { erc20MockAbi, irmMockAbi, morphoAbi, oracleMockAbi } from '../../../contracts/out/abis.js'
 import {
   ORACLE_PRICE_SCALE,
