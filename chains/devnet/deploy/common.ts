@@ -114,8 +114,13 @@ export async function deploy(
   return receipt.contractAddress
 }
 
+/** Gas margin of {@link send} over the estimate: estimate / 4 (25%) + 20,000. */
+export const SEND_GAS_MARGIN_DIVISOR = 4n
+export const SEND_GAS_MARGIN_FIXED = 20_000n
+
 /**
- * Sends one contract call as a transaction from `ctx.account` and waits for its receipt.
+ * Sends one contract call as a transaction from `ctx.account` and waits for its receipt. Without `gas`,
+ * the limit is the estimate plus a margin ({@link SEND_GAS_MARGIN_DIVISOR}, {@link SEND_GAS_MARGIN_FIXED}).
  *
  * @returns the receipt (status 'success').
  * @throws ContractRevertError carrying the decoded custom error (`errorName`, `args`) when the call
@@ -138,13 +143,20 @@ export async function send(ctx: DeployContext, params: SendParameters): Promise<
     } as Parameters<PublicClient['simulateContract']>[0])
   let hash: Hex
   try {
+    // Estimates are exact for the state they ran on; a write whose gas depends on block.timestamp or on
+    // transactions mined in between can need more, so the limit carries a margin.
+    const gasLimit =
+      gas ??
+      (await ctx.client
+        .estimateContractGas({ address, abi, functionName, args: args as unknown[], value, account: ctx.account } as Parameters<PublicClient['estimateContractGas']>[0])
+        .then((estimate) => estimate + estimate / SEND_GAS_MARGIN_DIVISOR + SEND_GAS_MARGIN_FIXED))
     hash = await ctx.wallet.writeContract({
       address,
       abi,
       functionName,
       args: args as unknown[],
       value,
-      gas,
+      gas: gasLimit,
       account: ctx.account,
       chain: chainOf(ctx),
     } as Parameters<WalletClient['writeContract']>[0])
