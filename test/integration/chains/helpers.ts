@@ -20,7 +20,13 @@ export function multicall3CreationCode(): Hex {
 export async function plantMulticall3(anvil: Anvil): Promise<void> {
   const [from] = await anvil.request<Address[]>('eth_accounts')
   const hash = await anvil.request<Hex>('eth_sendTransaction', [{ from, data: multicall3CreationCode(), gas: '0x500000' }])
-  const receipt = await anvil.request<{ contractAddress: Address }>('eth_getTransactionReceipt', [hash])
+  // eth_sendTransaction returns before the automined block is indexed under load: poll for the receipt.
+  let receipt: { contractAddress: Address } | null = null
+  for (let i = 0; receipt === null && i < 200; i++) {
+    receipt = await anvil.request<{ contractAddress: Address } | null>('eth_getTransactionReceipt', [hash])
+    if (receipt === null) await new Promise((r) => setTimeout(r, 25))
+  }
+  if (receipt === null) throw new Error(`no receipt for the Multicall3 deployment ${hash}`)
   const code = await anvil.request<Hex>('eth_getCode', [receipt.contractAddress, 'latest'])
   await anvil.request('anvil_setCode', [MULTICALL3_ADDRESS, code])
 }
