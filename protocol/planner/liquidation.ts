@@ -17,12 +17,13 @@ import {
   liquidationIncentiveFactor,
   maxBorrow,
   maxLiquidation,
-  seizedAssetsForRepaidShares,
-  simulateLiquidation,
+  seizedAssetsForRepaidSharesWithLif,
+  simulateLiquidationWith,
+  type MorphoLiquidationKnown,
   type MorphoMarket,
   type MorphoPosition,
 } from '../risk/morpho.js'
-import { collateralToSeize, healthFactorFromTotals, maxDebtToCover, percentMul } from '../risk/aave.js'
+import { collateralToSeize, healthFactorFromTotals, maxDebtToCover, percentMul, type AaveCollateralToSeizeParameters } from '../risk/aave.js'
 import { divUp } from './fixed.js'
 import type { AaveReserveInput } from './types.js'
 
@@ -58,6 +59,8 @@ export function morphoMarketState(totalBorrowAssets: bigint, totalBorrowShares: 
  * all the collateral is seized (`seizedAssets` mode) and the rest is bad debt (Morpho `liquidate`, bad-debt branch).
  *
  * @param price oracle price, 1e36-scaled. @param lltv WAD. @param target WAD > 1e18.
+ * @param known optional `maxBorrow(position, price, lltv)` and `liquidationIncentiveFactor(lltv)` already computed
+ *   by the caller (the result is the same; a planner evaluating many positions of one market saves the work).
  * @returns null when the position is healthy (`liquidate` would revert "position is healthy").
  */
 export function planMorphoLiquidation(
@@ -66,54 +69,70 @@ export function planMorphoLiquidation(
   price: bigint,
   lltv: bigint,
   target: bigint,
+  known?: { maxBorrow: bigint; lif: bigint },
 ): { result: LiquidationResult; position: MorphoPosition; market: MorphoMarket } | null {
   if (position.borrowShares === 0n) return null
   const borrowed = borrowedAssets(position, market)
-  const maxBorrowAssets = maxBorrow(position, price, lltv)
+  // `known` carries maxBorrow(position, price, lltv) and liquidationIncentiveFactor(lltv), as those functions return them.
+  const maxBorrowAssets = known ? known.maxBorrow : maxBorrow(position, price, lltv)
   if (maxBorrowAssets >= borrowed) return null
   // healthFactor = maxBorrow.wDivDown(borrowed), as protocol/risk computes it (borrowed > 0 here).
   const hfBefore = (maxBorrowAssets * WAD) / borrowed
-  const lif = liquidationIncentiveFactor(lltv)
+  const lif = known ? known.lif : liquidationIncentiveFactor(lltv)
   const value = mulDivDown(position.collateral, price, ORACLE_PRICE_SCALE)
   const num = target * borrowed - value * lltv
   const den = target - (lif * lltv) / WAD
   const repaid = num <= 0n ? 1n : divUp(num, den)
-
-  const finish = (mode: 'repaidShares' | 'seizedAssets', amount: bigint) => {
-    const sim = simulateLiquidation(position, market, price, lltv, mode === 'repaidShares' ? { repaidShares: amount } : { seizedAssets: amount })
-    const hfAfter = morphoHealthFactor(sim.position, sim.market, price, lltv)
-    const seizedValue = mulDivDown(sim.seizedAssets, price, ORACLE_PRICE_SCALE)
-    const outcome: LiquidationResult['outcome'] =
-      sim.position.borrowShares === 0n ? (sim.badDebtAssets > 0n ? 'badDebt' : 'closed') : hfAfter >= target ? 'restored' : 'capped'
-    return {
-      result: {
-        mode,
-        repaidShares: sim.repaidShares,
-        repaidAssets: sim.repaidAssets,
-        debtToCover: 0n,
-        seizedAssets: sim.seizedAssets,
-        badDebtAssets: sim.badDebtAssets,
-        incentive: seizedValue > sim.repaidAssets ? seizedValue - sim.repaidAssets : 0n,
-        outcome,
-        healthFactorBefore: hfBefore,
-        healthFactorAfter: hfAfter,
-      },
-      position: sim.position,
-      market: sim.market,
-    }
-  }
+  const health: MorphoLiquidationKnown = { maxBorrow: maxBorrowAssets, borrowed, lif }
 
   // Shares for `repaid`, rounded up (SharesMathLib.toSharesUp), then the exact check.
   let shares = toSharesUp(repaid, market.totalBorrowAssets, market.totalBorrowShares)
   for (let attempt = 0; attempt < 12 && shares < position.borrowShares; attempt++) {
-    if (seizedAssetsForRepaidShares(shares, market, price, lltv) > position.collateral) break
-    const planned = finish('repaidShares', shares)
+    if (seizedAssetsForRepaidSharesWithLif(shares, market, price, lif) > position.collateral) break
+    const planned = finishMorpho(position, market, price, lltv, target, hfBefore, health, 'repaidShares', shares)
     if (planned.result.healthFactorAfter >= target) return planned
     const bump = shares / 10_000n
     shares += bump > 0n ? bump : 1n
   }
   const whole = maxLiquidation(position, market, price, lltv)
-  return whole.by === 'repaidShares' ? finish('repaidShares', whole.repaidShares) : finish('seizedAssets', whole.seizedAssets)
+  return whole.by === 'repaidShares'
+    ? finishMorpho(position, market, price, lltv, target, hfBefore, health, 'repaidShares', whole.repaidShares)
+    : finishMorpho(position, market, price, lltv, target, hfBefore, health, 'seizedAssets', whole.seizedAssets)
+}
+
+/** The exact `liquidate` of {@link planMorphoLiquidation} for `amount` (shares or collateral, per `mode`), and its outcome. */
+function finishMorpho(
+  position: MorphoPosition,
+  market: MorphoMarket,
+  price: bigint,
+  lltv: bigint,
+  target: bigint,
+  hfBefore: bigint,
+  health: MorphoLiquidationKnown,
+  mode: 'repaidShares' | 'seizedAssets',
+  amount: bigint,
+): { result: LiquidationResult; position: MorphoPosition; market: MorphoMarket } {
+  const sim = simulateLiquidationWith(position, market, price, lltv, mode === 'repaidShares' ? { repaidShares: amount } : { seizedAssets: amount }, health)
+  const hfAfter = morphoHealthFactor(sim.position, sim.market, price, lltv)
+  const seizedValue = mulDivDown(sim.seizedAssets, price, ORACLE_PRICE_SCALE)
+  const outcome: LiquidationResult['outcome'] =
+    sim.position.borrowShares === 0n ? (sim.badDebtAssets > 0n ? 'badDebt' : 'closed') : hfAfter >= target ? 'restored' : 'capped'
+  return {
+    result: {
+      mode,
+      repaidShares: sim.repaidShares,
+      repaidAssets: sim.repaidAssets,
+      debtToCover: 0n,
+      seizedAssets: sim.seizedAssets,
+      badDebtAssets: sim.badDebtAssets,
+      incentive: seizedValue > sim.repaidAssets ? seizedValue - sim.repaidAssets : 0n,
+      outcome,
+      healthFactorBefore: hfBefore,
+      healthFactorAfter: hfAfter,
+    },
+    position: sim.position,
+    market: sim.market,
+  }
 }
 
 /**
@@ -183,23 +202,35 @@ export function aaveAccountData(account: AaveAccount, ctx: AaveContext): {
  * collateral reserve (liquidation threshold > 0) of largest value; ties by symbol. null when either side is empty.
  */
 export function aavePair(account: AaveAccount, ctx: AaveContext): { collateral: string; debt: string } | null {
-  const pick = (entries: { asset: string; balance: bigint }[], needLt: boolean): string | null => {
-    let best: string | null = null
-    let bestValue = -1n
-    for (const e of entries) {
-      if (e.balance === 0n) continue
-      if (needLt && ctx.reserves.get(e.asset)!.liquidationThresholdBps === 0n) continue
-      const v = (e.balance * ctx.price(e.asset)) / ctx.unit(e.asset)
-      if (v > bestValue) {
-        best = e.asset
-        bestValue = v
-      }
-    }
-    return best
-  }
-  const collateral = pick(account.collateral, true)
-  const debt = pick(account.debt, false)
+  const collateral = largestEntry(account.collateral, ctx, true)
+  const debt = largestEntry(account.debt, ctx, false)
   return collateral && debt ? { collateral, debt } : null
+}
+
+/** The asset of largest value among the non-zero `entries` (with a liquidation threshold > 0 when `needLt`); ties: first. */
+function largestEntry(entries: { asset: string; balance: bigint }[], ctx: AaveContext, needLt: boolean): string | null {
+  let best: string | null = null
+  let bestValue = -1n
+  let candidates = 0
+  for (const e of entries) {
+    if (e.balance === 0n) continue
+    if (needLt && ctx.reserves.get(e.asset)!.liquidationThresholdBps === 0n) continue
+    candidates++
+    if (best === null) best = e.asset
+  }
+  // One candidate (the usual account): it is the largest whatever its value.
+  if (candidates <= 1) return best
+  best = null
+  for (const e of entries) {
+    if (e.balance === 0n) continue
+    if (needLt && ctx.reserves.get(e.asset)!.liquidationThresholdBps === 0n) continue
+    const v = (e.balance * ctx.price(e.asset)) / ctx.unit(e.asset)
+    if (v > bestValue) {
+      best = e.asset
+      bestValue = v
+    }
+  }
+  return best
 }
 
 /** collateral price in debt units, 1e36-scaled: pC·10^decD·1e36 / (pD·10^decC). */
@@ -232,10 +263,11 @@ export function planAaveLiquidation(
   const pair = aavePair(account, ctx)
   if (!pair) return null
   const cRes = ctx.reserves.get(pair.collateral)!
-  const userDebt = account.debt.find((d) => d.asset === pair.debt)!.balance
-  const userCollateral = account.collateral.find((c) => c.asset === pair.collateral)!.balance
+  let userDebt = 0n
+  for (const x of account.debt) if (x.asset === pair.debt) { userDebt = x.balance; break }
+  let userCollateral = 0n
+  for (const x of account.collateral) if (x.asset === pair.collateral) { userCollateral = x.balance; break }
   const pD = ctx.price(pair.debt)
-  const decD = ctx.decimals(pair.debt)
   const maxDebt = maxDebtToCover(userDebt, before.healthFactor)
 
   const collLt = percentMul(before.totalCollateralBase, before.avgLiquidationThresholdBps)
@@ -251,40 +283,37 @@ export function planAaveLiquidation(
   if (debtToCover === 0n) return null
 
   const refPrice = aaveRefPrice(pair.collateral, pair.debt, ctx)
-  const attempt = (d: bigint) => {
-    const seized = collateralToSeize({
-      debtToCover: d,
-      debtAssetPrice: pD,
-      debtAssetDecimals: decD,
-      collateralPrice: ctx.price(pair.collateral),
-      collateralDecimals: ctx.decimals(pair.collateral),
-      userCollateralBalance: userCollateral,
-      liquidationBonusBps: cRes.liquidationBonusBps,
-      liquidationProtocolFeeBps: cRes.liquidationProtocolFeeBps,
-    })
-    const after: AaveAccount = {
-      collateral: account.collateral.map((c) =>
-        c.asset === pair.collateral ? { asset: c.asset, balance: c.balance - seized.collateralAmount - seized.protocolFee } : c,
-      ),
-      debt: account.debt.map((x) => (x.asset === pair.debt ? { asset: x.asset, balance: x.balance - seized.debtAmountNeeded } : x)),
-    }
-    const data = aaveAccountData(after, ctx)
-    return { seized, after, hfAfter: data.healthFactor, debtLeft: data.totalDebtBase }
+  const seize: AaveCollateralToSeizeParameters = {
+    debtToCover,
+    debtAssetPrice: pD,
+    debtAssetDecimals: ctx.decimals(pair.debt),
+    collateralPrice: ctx.price(pair.collateral),
+    collateralDecimals: ctx.decimals(pair.collateral),
+    userCollateralBalance: userCollateral,
+    liquidationBonusBps: cRes.liquidationBonusBps,
+    liquidationProtocolFeeBps: cRes.liquidationProtocolFeeBps,
   }
   let d = debtToCover
-  let r = attempt(d)
+  let r = aaveAttempt(account, ctx, pair, seize, d)
   for (let i = 0; i < 12 && r.hfAfter < target && d < maxDebt && r.seized.debtAmountNeeded === d; i++) {
     const bump = d / 1000n
     d = d + (bump > 0n ? bump : 1n)
     if (d > maxDebt) d = maxDebt
-    r = attempt(d)
+    r = aaveAttempt(account, ctx, pair, seize, d)
   }
   const seizedValue = (r.seized.collateralAmount * refPrice) / ORACLE_PRICE_SCALE
-  const noCollateralLeft = r.after.collateral.every((x) => x.balance === 0n || ctx.reserves.get(x.asset)!.liquidationThresholdBps === 0n)
+  let noCollateralLeft = true
+  for (const x of r.after.collateral) {
+    if (x.balance !== 0n && ctx.reserves.get(x.asset)!.liquidationThresholdBps !== 0n) {
+      noCollateralLeft = false
+      break
+    }
+  }
   const outcome: LiquidationResult['outcome'] =
     r.debtLeft === 0n ? 'closed' : r.hfAfter >= target ? 'restored' : noCollateralLeft ? 'badDebt' : 'capped'
   // Aave V3.0 leaves unbacked debt on the books; report what is left of the debt reserve as the leg's bad debt.
-  const badDebtAssets = outcome === 'badDebt' ? r.after.debt.find((x) => x.asset === pair.debt)!.balance : 0n
+  let badDebtAssets = 0n
+  if (outcome === 'badDebt') for (const x of r.after.debt) if (x.asset === pair.debt) { badDebtAssets = x.balance; break }
   return {
     result: {
       mode: 'debtToCover',
@@ -303,6 +332,31 @@ export function planAaveLiquidation(
     debtAsset: pair.debt,
     refPrice,
   }
+}
+
+/** One `liquidationCall(debtToCover = d)` of {@link planAaveLiquidation}: the seizure and the account after. */
+function aaveAttempt(
+  account: AaveAccount,
+  ctx: AaveContext,
+  pair: { collateral: string; debt: string },
+  seize: AaveCollateralToSeizeParameters,
+  d: bigint,
+): { seized: ReturnType<typeof collateralToSeize>; after: AaveAccount; hfAfter: bigint; debtLeft: bigint } {
+  seize.debtToCover = d
+  const seized = collateralToSeize(seize)
+  const collateral: AaveAccount['collateral'] = new Array(account.collateral.length)
+  for (let i = 0; i < account.collateral.length; i++) {
+    const c = account.collateral[i]
+    collateral[i] = c.asset === pair.collateral ? { asset: c.asset, balance: c.balance - seized.collateralAmount - seized.protocolFee } : c
+  }
+  const debt: AaveAccount['debt'] = new Array(account.debt.length)
+  for (let i = 0; i < account.debt.length; i++) {
+    const x = account.debt[i]
+    debt[i] = x.asset === pair.debt ? { asset: x.asset, balance: x.balance - seized.debtAmountNeeded } : x
+  }
+  const after: AaveAccount = { collateral, debt }
+  const data = aaveAccountData(after, ctx)
+  return { seized, after, hfAfter: data.healthFactor, debtLeft: data.totalDebtBase }
 }
 
 /**

@@ -26,7 +26,16 @@
  *   parameter out of range, …); no plan is produced.
  */
 import { MAX_UINT256, WAD } from '../risk/math.js'
-import { ORACLE_PRICE_SCALE, healthFactor as morphoHealthFactor, type MorphoMarket, type MorphoPosition } from '../risk/morpho.js'
+import {
+  ORACLE_PRICE_SCALE,
+  borrowedAssets,
+  healthFactor as morphoHealthFactor,
+  healthFactorOf,
+  liquidationIncentiveFactor,
+  maxBorrow,
+  type MorphoMarket,
+  type MorphoPosition,
+} from '../risk/morpho.js'
 import { maxAmountInForImpact } from '../risk/uniswap-v2.js'
 import { auctionTerms, NO_AUCTION } from './auction.js'
 import { aggregatePrice, guardMaxAmount, type FollowedMarket } from './cascade.js'
@@ -118,18 +127,30 @@ export function plan(inputs: PlanInputs, params: PlanParams): Plan {
   })
   const candidates: Candidate[] = []
   const morphoHealthy: boolean[] = []
-  c.morphoPositions.forEach((p, index) => {
-    const mk = p.marketKey
+  // Per market, once: the liquidation incentive factor (the LLTV was checked by canonicalize).
+  const morphoLif = new Map<string, bigint>()
+  for (const [k, m] of c.morphoMarkets) morphoLif.set(k, liquidationIncentiveFactor(m.lltv))
+  // Per position, once: its MorphoPosition, and maxBorrow (collateral·price·LLTV, independent of the market state).
+  const morphoPos: MorphoPosition[] = new Array(c.morphoPositions.length)
+  const morphoMaxBorrow: bigint[] = new Array(c.morphoPositions.length)
+  for (let index = 0; index < c.morphoPositions.length; index++) {
+    const p = c.morphoPositions[index]
+    const pos = toPosition(p)
+    morphoPos[index] = pos
     if (p.borrowShares === 0n) {
       morphoHealthy.push(true)
-      return
+      continue
     }
-    const hf = morphoHealthFactor(toPosition(p), morphoStates.get(mk)!, c.morphoPrices.get(mk)!, c.morphoMarkets.get(mk)!.lltv)
+    // healthFactor of protocol/risk on the canonical (checked) inputs: maxBorrow.wDivDown(borrowed).
+    const mk = p.marketKey
+    const mb = maxBorrow(pos, c.morphoPrices.get(mk)!, c.morphoMarkets.get(mk)!.lltv)
+    morphoMaxBorrow[index] = mb
+    const hf = healthFactorOf(mb, borrowedAssets(pos, morphoStates.get(mk)!))
     morphoHealthy.push(hf >= WAD)
     if (hf < WAD) {
       candidates.push({ rank: p.rank, protocol: 'morpho', chainId: p.chainId, market: p.marketId, borrower: p.borrower, healthFactor: hf, index })
     }
-  })
+  }
   const aaveHealthy: boolean[] = []
   const aaveData: ReturnType<typeof aaveAccountData>[] = []
   c.aaveUsers.forEach((u, index) => {
@@ -173,7 +194,10 @@ export function plan(inputs: PlanInputs, params: PlanParams): Plan {
         deferred.push({ chainId: cand.chainId, protocol: 'morpho', market: cand.market, borrower: cand.borrower, reason: 'noCollateral', healthFactor: cand.healthFactor })
         continue
       }
-      const planned = planMorphoLiquidation(toPosition(p), morphoStates.get(mk)!, price, m.lltv, target)
+      const planned = planMorphoLiquidation(morphoPos[cand.index], morphoStates.get(mk)!, price, m.lltv, target, {
+        maxBorrow: morphoMaxBorrow[cand.index],
+        lif: morphoLif.get(mk)!,
+      })
       if (!planned) continue
       morphoStates.set(mk, planned.market)
       morphoAfter.set(cand.index, planned.position)
@@ -314,7 +338,7 @@ export function plan(inputs: PlanInputs, params: PlanParams): Plan {
     list.push(it)
   }
   const schedule: ScheduledSale[] = []
-  const fillsByLeg = new Map<number, { pool: number; amountIn: bigint }[]>()
+  const fillsByLeg: ({ pool: number; amountIn: bigint }[] | undefined)[] = new Array(legs.length)
   for (const gk of [...groups.keys()].sort(cmpStr)) {
     const groupItems = groups.get(gk)!
     const { asset, quote } = groupItems[0]
@@ -410,7 +434,7 @@ export function plan(inputs: PlanInputs, params: PlanParams): Plan {
         need -= take
         poolLeft -= take
       }
-      fillsByLeg.set(it.leg, fills)
+      fillsByLeg[it.leg] = fills
       legs[it.leg].heldAmount = it.amount - shares[i]
     })
     for (const it of auctioned) {
@@ -429,14 +453,13 @@ export function plan(inputs: PlanInputs, params: PlanParams): Plan {
 
   // ── 4. Replay in sequence: expected outputs, minAmountOut, pools after ──
   for (const leg of legs) {
-    const fills = fillsByLeg.get(leg.seq)
+    const fills = fillsByLeg[leg.seq]
     if (!fills || fills.length === 0) continue
     const venues: VenueFill[] = []
     for (const f of fills) {
       const p = pools[f.pool]
       const in0 = p.token0 === leg.collateralAsset
-      const [rin, rout] = in0 ? [p.reserve0, p.reserve1] : [p.reserve1, p.reserve0]
-      const out = amountOut(f.amountIn, rin, rout)
+      const out = in0 ? amountOut(f.amountIn, p.reserve0, p.reserve1) : amountOut(f.amountIn, p.reserve1, p.reserve0)
       if (in0) {
         p.reserve0 += f.amountIn
         p.reserve1 -= out

@@ -53,10 +53,12 @@ export const MINIMUM_HEALTH_FACTOR_LIQUIDATION_THRESHOLD = 95n * 10n ** 16n
  * @throws RiskRevertError when value × percentage + 0.5e4 overflows uint256.
  */
 export function percentMul(value: bigint, percentage: bigint): bigint {
-  if (percentage !== 0n && value > (MAX_UINT256 - HALF_PERCENTAGE_FACTOR) / percentage) {
+  const n = value * percentage + HALF_PERCENTAGE_FACTOR
+  // For percentage > 0, the contract's test value > (MAX − HALF)/percentage is n > MAX (integers): no division.
+  if (percentage > 0n ? n > MAX_UINT256 : percentage !== 0n && value > (MAX_UINT256 - HALF_PERCENTAGE_FACTOR) / percentage) {
     throw new RiskRevertError('uint256 overflow', 'PercentageMath.percentMul')
   }
-  return (value * percentage + HALF_PERCENTAGE_FACTOR) / PERCENTAGE_FACTOR
+  return n / PERCENTAGE_FACTOR
 }
 
 /**
@@ -64,10 +66,14 @@ export function percentMul(value: bigint, percentage: bigint): bigint {
  * @throws RiskRevertError when percentage = 0 or on uint256 overflow.
  */
 export function percentDiv(value: bigint, percentage: bigint): bigint {
-  if (percentage === 0n || value > (MAX_UINT256 - percentage / 2n) / PERCENTAGE_FACTOR) {
+  const half = percentage / 2n
+  const n = value * PERCENTAGE_FACTOR + half
+  // For 0 < percentage ≤ 2·MAX, the contract's test value > (MAX − percentage/2)/1e4 is n > MAX (integers).
+  const overflow = percentage > 0n && half <= MAX_UINT256 ? n > MAX_UINT256 : value > (MAX_UINT256 - half) / PERCENTAGE_FACTOR
+  if (percentage === 0n || overflow) {
     throw new RiskRevertError(percentage === 0n ? 'division by zero' : 'uint256 overflow', 'PercentageMath.percentDiv')
   }
-  return (value * PERCENTAGE_FACTOR + percentage / 2n) / percentage
+  return n / percentage
 }
 
 /** a × b / WAD, rounded half up. Mirrors `WadRayMath.wadMul`. @throws RiskRevertError on uint256 overflow. */
@@ -78,10 +84,14 @@ export function wadMul(a: bigint, b: bigint): bigint {
 
 /** a × WAD / b, rounded half up. Mirrors `WadRayMath.wadDiv`. @throws RiskRevertError when b = 0 or on overflow. */
 export function wadDiv(a: bigint, b: bigint): bigint {
-  if (b === 0n || a > (MAX_UINT256 - b / 2n) / WAD) {
+  const half = b / 2n
+  const n = a * WAD + half
+  // For b/2 ≤ MAX, the contract's test a > (MAX − b/2)/WAD is n > MAX (integers): no extra division.
+  const overflow = half <= MAX_UINT256 ? n > MAX_UINT256 : a > (MAX_UINT256 - half) / WAD
+  if (b === 0n || overflow) {
     throw new RiskRevertError(b === 0n ? 'division by zero' : 'uint256 overflow', 'WadRayMath.wadDiv')
   }
-  return (a * WAD + b / 2n) / b
+  return n / b
 }
 
 /** a × b / RAY, rounded half up. Mirrors `WadRayMath.rayMul`. @throws RiskRevertError on uint256 overflow. */
@@ -202,6 +212,15 @@ function toDecimals(value: number | bigint, field: string): bigint {
   return d
 }
 
+/** 10^0 … 10^36, the units of the usual decimals (computed once). */
+const POW10: readonly bigint[] = Array.from({ length: 37 }, (_, i) => 10n ** BigInt(i))
+
+/** 10^decimals for decimals in 0..255; {@link toDecimals}'s error otherwise. */
+function unitOf(value: number | bigint, field: string): bigint {
+  if (typeof value === 'number' && value >= 0 && value <= 36 && Number.isInteger(value)) return POW10[value]
+  return 10n ** toDecimals(value, field)
+}
+
 /**
  * The collateral a `liquidationCall` seizes for `debtToCover`, and the debt actually repaid: the base collateral
  * (debtAssetPrice × debtToCover × 10^collateralDecimals / (collateralPrice × 10^debtDecimals), rounded down) plus the
@@ -229,8 +248,8 @@ export function collateralToSeize(params: AaveCollateralToSeizeParameters): Aave
   if (liquidationProtocolFeePercentage > PERCENTAGE_FACTOR) {
     throw new RiskInputError('liquidationProtocolFeeBps', 'must be ≤ 10000 (PoolConfigurator.setLiquidationProtocolFee)', liquidationProtocolFeePercentage)
   }
-  const collateralAssetUnit = 10n ** toDecimals(params.collateralDecimals, 'collateralDecimals')
-  const debtAssetUnit = 10n ** toDecimals(params.debtAssetDecimals, 'debtAssetDecimals')
+  const collateralAssetUnit = unitOf(params.collateralDecimals, 'collateralDecimals')
+  const debtAssetUnit = unitOf(params.debtAssetDecimals, 'debtAssetDecimals')
 
   // This is the base collateral to liquidate based on the given debt to cover
   const baseCollateral = (debtAssetPrice * debtToCover * collateralAssetUnit) / (collateralPrice * debtAssetUnit)
