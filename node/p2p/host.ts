@@ -185,6 +185,11 @@ export async function createLiqnetHost(options: P2POptions): Promise<LiqnetHost>
           scoreParams: liqnetScoreParams(o.topics ?? []),
           scoreThresholds: liqnetScoreThresholds,
           heartbeatInterval: 500,
+          // Own snapshots go to the mesh (and direct peers), not to every subscribed peer: a
+          // 30 KB snapshot flooded to all peers is then relayed by the mesh to most of them again.
+          // Large messages also trigger IDONTWANT (idontwantMinDataSize, 512 bytes by default),
+          // so mesh peers skip copies already seen.
+          floodPublish: false,
           ...o.gossipsub,
         }) as unknown as (components: any) => GossipSub, // typed as PubSub<GossipsubEvents>; it is the GossipSub class
       },

@@ -1,5 +1,6 @@
 /**
- * Gossip benchmark: `npm run bench -- gossip [--nodes 8,16] [--seconds 10] [--accounts 500] [--ingest 200]`.
+ * Gossip benchmark: `npm run bench -- gossip [--nodes 8,16] [--seconds 10] [--accounts 500] [--ingest 200]
+ * [--mode processes|inprocess] [--gossipsub '{"D":6}']` (gossipsub overrides: in-process mode only).
  *
  * Propagation: N real libp2p nodes on loopback, each in its own process (`--mode processes`,
  * the default, as operators run them) or all in this process (`--mode inprocess`); static peers
@@ -12,6 +13,8 @@
  *
  * Prints one JSON line per node count:
  * {"bench":"gossip","nodes":N,"p50Ms":…,"p99Ms":…,"lost":…,"ingestAccountsPerSecond":…}
+ * In-process mode adds `cpuMsPerDelivery`: CPU time of the whole cluster during the run per
+ * delivered snapshot, which compares settings even when other work shares the machine.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -34,12 +37,14 @@ function arg(args: string[], name: string, fallback: string): string {
 
 const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN)
 
-async function propagation(n: number, seconds: number, accounts: number) {
+async function propagation(n: number, seconds: number, accounts: number, gossipsub: Record<string, unknown> = {}) {
   const plan = await planCluster(n, `bench${n}`)
   const nodes: GossipNode[] = []
   try {
-    for (const m of plan.members)
-      nodes.push(await createGossipNode(nodeOptions(m, plan.members, plan.operators, { sync: false })))
+    for (const m of plan.members) {
+      const o = nodeOptions(m, plan.members, plan.operators, { sync: false })
+      nodes.push(await createGossipNode({ ...o, p2p: { ...o.p2p, gossipsub: { ...o.p2p?.gossipsub, ...gossipsub } } }))
+    }
     await waitForMesh(nodes, Math.min(3, n - 1), 30_000)
     await new Promise((r) => setTimeout(r, 1500))
     const latencies: number[] = []
@@ -56,16 +61,19 @@ async function propagation(n: number, seconds: number, accounts: number) {
       }),
     )
     let published = 0
+    const cpu0 = process.cpuUsage()
     const timers: NodeJS.Timeout[] = []
     const startBlock = 1_000
+    // The accounts are read from chains before a snapshot is stamped and signed: build them once.
+    const template = makeWireHealthSnapshot({ n: accounts, seed: `bench-mkt`, blockNumber: BigInt(startBlock), observedAt: Date.now() })
     await new Promise<void>((resolve) => {
       let finished = 0
       nodes.forEach((node, i) => {
         let round = 0
         const tick = () => {
-          const snapshot = makeWireHealthSnapshot({ n: accounts, seed: `bench-mkt`, blockNumber: BigInt(startBlock + round), observedAt: Date.now() })
+          const snapshot = { ...template, blockNumber: startBlock + round, observedAt: Date.now(), accounts: template.accounts.slice() }
           // Vary the values per round and operator, as real observations do.
-          snapshot.accounts[0].collateral = Uint8Array.of(1 + (round % 200), i + 1)
+          snapshot.accounts[0] = { ...snapshot.accounts[0], collateral: Uint8Array.of(1 + (round % 200), i + 1) }
           const signed = signPayload({ kind: PayloadKind.healthSnapshot, snapshot }, plan.members[i].signer, node.domainSeparator)
           void node.service.publish({ type: GossipType.health, chainId: CHAIN_ID }, signed.bytes)
           published++
@@ -84,11 +92,14 @@ async function propagation(n: number, seconds: number, accounts: number) {
     const until = Date.now() + 5000
     while (received.size < expected && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
     measuring = false
+    const cpu = process.cpuUsage(cpu0)
     timers.forEach(clearTimeout)
     latencies.sort((a, b) => a - b)
     arrivals.sort((a, b) => a - b)
     if (process.env.LIQNET_BENCH_DEBUG) process.stderr.write(`arrival p50 ${quantile(arrivals, 0.5)} p99 ${quantile(arrivals, 0.99)}\n`)
-    return { p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), lost: expected - received.size, messages: published, deliveries: received.size }
+    // CPU time of the whole cluster (this process) per delivered message: robust to other load on the machine.
+    const cpuMsPerDelivery = Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, received.size)) * 100) / 100
+    return { p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), lost: expected - received.size, messages: published, deliveries: received.size, cpuMsPerDelivery }
   } finally {
     await Promise.all(nodes.map((x) => x.stop().catch(() => {})))
     rmSync(plan.dir, { recursive: true, force: true })
@@ -164,12 +175,14 @@ export async function run(args: string[]): Promise<void> {
   const accounts = Number(arg(args, 'accounts', '500'))
   const ingestMessages = Number(arg(args, 'ingest', '200'))
   const mode = arg(args, 'mode', 'processes')
+  // gossipsub overrides (JSON), in-process mode only: e.g. --gossipsub '{"floodPublish":false}'
+  const gossipsubOverrides = JSON.parse(arg(args, 'gossipsub', '{}')) as Record<string, unknown>
   const ing = await ingest(ingestMessages, accounts)
   if (counts.length === 0) process.stdout.write(JSON.stringify({ bench: 'gossip', nodes: 1, ingestAccountsPerSecond: ing.ingestAccountsPerSecond, accepted: ing.accepted }) + '\n')
   for (const n of counts) {
-    const p = mode === 'processes' ? await propagationProcesses(n, seconds, accounts) : await propagation(n, seconds, accounts)
+    const p = mode === 'processes' ? await propagationProcesses(n, seconds, accounts) : await propagation(n, seconds, accounts, gossipsubOverrides)
     process.stdout.write(
-      JSON.stringify({ bench: 'gossip', nodes: n, p50Ms: p.p50Ms, p99Ms: p.p99Ms, lost: p.lost, ingestAccountsPerSecond: ing.ingestAccountsPerSecond, mode, accountsPerSnapshot: accounts, seconds, messages: p.messages, deliveries: p.deliveries }) + '\n',
+      JSON.stringify({ bench: 'gossip', nodes: n, p50Ms: p.p50Ms, p99Ms: p.p99Ms, lost: p.lost, ingestAccountsPerSecond: ing.ingestAccountsPerSecond, mode, accountsPerSnapshot: accounts, seconds, messages: p.messages, deliveries: p.deliveries, ...('cpuMsPerDelivery' in p ? { cpuMsPerDelivery: p.cpuMsPerDelivery } : {}) }) + '\n',
     )
   }
 }

@@ -6,6 +6,9 @@
 import { bytesToHex } from 'viem'
 import { GossipType } from '../../../protocol/topics.js'
 import { createGossipNode } from '../../../node/gossip/node.js'
+import { PayloadKind } from '../../../protocol/proto/codec.js'
+import { signPayload } from '../../../protocol/signing/envelope.js'
+import { makeWireHealthSnapshot } from '../../unit/gossip/fixtures.js'
 import { CHAIN_ID, nodeOptions, planCluster, signedHealth } from './helpers.js'
 
 const cfg = JSON.parse(process.argv[2]) as { label: string; index: number; ports: number[]; dir: string }
@@ -29,8 +32,11 @@ process.on('message', async (m: { id: number; cmd: string; block?: number; seed?
     if (m.cmd === 'bench-start') {
       bench.measuring = true
       let round = 0
+      // The accounts are read from chains before a snapshot is stamped and signed: build them once.
+      const template = makeWireHealthSnapshot({ n: m.accounts, seed: 'bench-mkt', blockNumber: 1000n, observedAt: Date.now() })
       const tick = () => {
-        const msg = signedHealth(me.signer, node.domainSeparator, { block: 1000 + round, seed: 'bench-mkt', n: m.accounts })
+        const snapshot = { ...template, blockNumber: 1000 + round, observedAt: Date.now() }
+        const msg = signPayload({ kind: PayloadKind.healthSnapshot, snapshot }, me.signer, node.domainSeparator)
         void node.service.publish({ type: GossipType.health, chainId: CHAIN_ID }, msg.bytes)
         bench.published++
         if (++round < m.seconds!) setTimeout(tick, 1000)

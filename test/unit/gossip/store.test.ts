@@ -93,4 +93,27 @@ describe('level store', () => {
     assert.equal(flagged[0].flaggedAt, 42)
     await store.close()
   })
+  it('coalesces several snapshots of one operator and market in a batch: latest wins, per account', async () => {
+    const store = new Store({ path: dir })
+    await store.open()
+    const older = accepted(0, 20, 2000, 'co', 3)
+    const newer = accepted(0, 21, 2100, 'co', 3)
+    // The newer snapshot carries only the last two accounts (partial snapshot), the older all three.
+    newer.snapshot = { ...newer.snapshot, accounts: newer.snapshot.accounts.slice(1) }
+    const other = accepted(1, 20, 2000, 'co', 3)
+    const written = await store.writeAccepted([older, other, newer])
+    assert.equal(written, 1 + 3 + 2)
+    const market = bytesToHex(older.snapshot.market)
+    const blockOf = async (i: number, operator: string) =>
+      (await store.accountHealth.getAccount(CHAIN, market, bytesToHex(older.snapshot.accounts[i].borrower))).find((v) => v.operator.toLowerCase() === operator.toLowerCase())?.blockNumber
+    const op0 = createOperatorSigner(TEST_KEYS[0]).address
+    assert.equal(await blockOf(0, op0), 20n)
+    assert.equal(await blockOf(1, op0), 21n)
+    assert.equal(await blockOf(2, op0), 21n)
+    assert.equal(await blockOf(1, createOperatorSigner(TEST_KEYS[1]).address), 20n)
+    const latest = await store.latestHealth.get(op0, CHAIN, market)
+    assert.equal(latest!.observedAt, 2100)
+    assert.equal((await store.history.getAt(PayloadKind.healthSnapshot, CHAIN, market, 20n)).length, 2)
+    await store.close()
+  })
 })
