@@ -18,7 +18,7 @@ function fmt(x: number): string {
 
 /** The chart as an SVG document (string). */
 export function renderChart(r: SimulationReport): string {
-  const W = 900
+  const W = 1000
   const H = 520
   const m = { left: 80, right: 20, top: 50, bottom: 150 }
   const series: { name: keyof typeof COLORS; values: number[] }[] = [
