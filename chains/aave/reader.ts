@@ -10,7 +10,7 @@ import {
 import { type ChainClient, readBlockRef } from '../evm/client.js'
 import { ChainReadError, decodeRevert } from '../evm/errors.js'
 import { checksumAddress } from '../evm/keccak.js'
-import { eventTopic, getLogsChunked, getRpcLogsChunked, topicToAddress } from '../evm/logs.js'
+import { addressOfLog, eventTopic, getLogsChunked, getRpcLogsChunked } from '../evm/logs.js'
 import { type Call, multicallRaw, type MulticallOptions, readWords } from '../evm/multicall.js'
 import type { AaveAccountHealth, AaveReservePosition, BlockRef } from '../types.js'
 
@@ -121,13 +121,7 @@ export async function discoverAaveUsers(
 
 /** The user an Aave Pool event is about (lowercase), or undefined for other logs. */
 export function userOfLog(log: Pick<Log, 'topics'>): Address | undefined {
-  for (const e of AAVE_USER_EVENTS) {
-    if (e.topic0 === log.topics[0]) {
-      const t = log.topics[e.topicIndex]
-      return t ? topicToAddress(t) : undefined
-    }
-  }
-  return undefined
+  return addressOfLog(AAVE_USER_EVENTS, log)
 }
 
 // ───────────────────────────── reserves ─────────────────────────────

@@ -138,3 +138,18 @@ export function eventTopic(abi: readonly unknown[], name: string, param?: string
   }
   throw new ChainReadError(`Event ${name} has no indexed input ${param}.`)
 }
+
+/**
+ * The address in the indexed topic that `events` names for a log's event (lowercase), or
+ * undefined when the log is none of `events`. `events` come from {@link eventTopic}.
+ */
+export function addressOfLog(events: readonly { topic0: Hex; topicIndex: number }[], log: { topics: readonly (Hex | undefined)[] }): Address | undefined {
+  const t0 = log.topics[0]
+  for (const e of events) {
+    if (e.topic0 === t0) {
+      const topic = log.topics[e.topicIndex]
+      return topic ? topicToAddress(topic) : undefined
+    }
+  }
+  return undefined
+}

@@ -5,7 +5,6 @@ import {
   getAddress,
   keccak256,
   type Log,
-  toEventSelector,
   toFunctionSelector,
   zeroAddress,
 } from 'viem'
@@ -20,33 +19,14 @@ import {
 import { type ChainClient, readBlockRef } from '../evm/client.js'
 import { ChainReadError, decodeRevert, toChainError } from '../evm/errors.js'
 import { checksumAddress, keccak256Short } from '../evm/keccak.js'
-import { getLogsChunked, getRpcLogsChunked, topicToAddress } from '../evm/logs.js'
+import { addressOfLog, eventTopic, getLogsChunked, getRpcLogsChunked } from '../evm/logs.js'
 import { type Call, multicallRaw, type MulticallOptions, readWords } from '../evm/multicall.js'
 import type { BlockRef, MorphoAccountHealth } from '../types.js'
 
 // ───────────────────────────── ABI pieces ─────────────────────────────
 
-type AbiEvent = { type: 'event'; name: string; inputs: readonly { name: string; indexed?: boolean }[] }
 
 /** Topic index (1-based) of the indexed input `param` of Morpho event `name`. */
-function topicIndexOf(name: string, param: string): number {
-  const ev = (morphoAbi as readonly { type: string; name?: string }[]).find((x) => x.type === 'event' && x.name === name) as AbiEvent | undefined
-  if (!ev) throw new ChainReadError(`Morpho ABI lacks event ${name}.`)
-  let k = 0
-  for (const input of ev.inputs) {
-    if (!input.indexed) continue
-    k++
-    if (input.name === param) return k
-  }
-  throw new ChainReadError(`Morpho event ${name} has no indexed ${param}.`)
-}
-
-function eventSelector(name: string): Hex {
-  const ev = (morphoAbi as readonly { type: string; name?: string }[]).find((x) => x.type === 'event' && x.name === name)
-  if (!ev) throw new ChainReadError(`Morpho ABI lacks event ${name}.`)
-  return toEventSelector(ev as never)
-}
-
 /**
  * Morpho Blue events that open or change a borrow position, and the topic carrying the
  * borrower (EventsLib: `onBehalf` / `borrower`, all indexed; topic 1 is the market id).
@@ -59,12 +39,12 @@ export const MORPHO_POSITION_EVENTS = (
     ['WithdrawCollateral', 'onBehalf'],
     ['Liquidate', 'borrower'],
   ] as const
-).map(([name, param]) => ({ name, topic0: eventSelector(name), borrowerTopic: topicIndexOf(name, param) }))
+).map(([name, param]) => ({ name, ...eventTopic(morphoAbi, name, param) }))
 
 /** The events that discover borrowers: only Borrow and SupplyCollateral open a position. */
 const DISCOVERY_EVENTS = MORPHO_POSITION_EVENTS.filter((e) => e.name === 'Borrow' || e.name === 'SupplyCollateral')
 /** AccrueInterest, SetFee and CreateMarket only move the market, not a position. */
-const MARKET_EVENTS = ['AccrueInterest', 'SetFee', 'Supply', 'Withdraw'].map(eventSelector)
+const MARKET_EVENTS = ['AccrueInterest', 'SetFee', 'Supply', 'Withdraw'].map((name) => eventTopic(morphoAbi, name).topic0)
 
 const POSITION_SELECTOR = toFunctionSelector('position(bytes32,address)').slice(2)
 const MARKET_SELECTOR = toFunctionSelector('market(bytes32)').slice(2)
@@ -163,14 +143,7 @@ export async function discoverMorphoBorrowers(
 
 /** The borrower a Morpho position event is about (lowercase), or undefined for other logs. */
 export function borrowerOfLog(log: Pick<Log, 'topics'>): Address | undefined {
-  const t0 = log.topics[0]
-  for (const e of MORPHO_POSITION_EVENTS) {
-    if (e.topic0 === t0) {
-      const topic = log.topics[e.borrowerTopic]
-      return topic ? topicToAddress(topic) : undefined
-    }
-  }
-  return undefined
+  return addressOfLog(MORPHO_POSITION_EVENTS, log)
 }
 
 // ───────────────────────────── market state ─────────────────────────────
