@@ -25,8 +25,6 @@ import type { BlockRef, MorphoAccountHealth } from '../types.js'
 
 // ───────────────────────────── ABI pieces ─────────────────────────────
 
-
-/** Topic index (1-based) of the indexed input `param` of Morpho event `name`. */
 /**
  * Morpho Blue events that open or change a borrow position, and the topic carrying the
  * borrower (EventsLib: `onBehalf` / `borrower`, all indexed; topic 1 is the market id).
