@@ -13,13 +13,18 @@ export const MAX_SNAPSHOT_PARTS = 64
 export const MAX_DEPTH_POINTS = 32
 /** Largest 256-bit amount encoding, in bytes. */
 export const MAX_AMOUNT_BYTES = 32
+/** Most reserves of one Aave V3 pool a HealthSnapshot carries (Aave V3 allows 128), and most balances per account. */
+export const MAX_AAVE_RESERVES = 128
 
 /**
- * Worst-case encoded AccountHealth: borrower 22 + four 34-byte amounts + bool 2
- * + 3 bytes of field tag and length = 163 bytes; 1000 of them plus header and
- * envelope fit in 192 KiB.
+ * Worst-case encoded Morpho AccountHealth: borrower 22 + five 34-byte amounts (with borrow shares)
+ * + bool 2 + 3 bytes of field tag and length = 197 bytes; 1000 of them plus header, market state
+ * and envelope fit in 256 KiB. Aave accounts carry per-reserve balances (up to 76 bytes each):
+ * publishers split a market into parts by size as well as by count ({@link MAX_HEALTH_PAYLOAD_BYTES}).
  */
-export const MAX_HEALTH_MESSAGE_BYTES = 192 * 1024
+export const MAX_HEALTH_MESSAGE_BYTES = 256 * 1024
+/** Budget of one HealthSnapshot payload: the topic limit less the envelope (kind, signer, signature, tags). */
+export const MAX_HEALTH_PAYLOAD_BYTES = MAX_HEALTH_MESSAGE_BYTES - 128
 /** Worst-case depth point 79 bytes × 32 + header and envelope fit in 4 KiB. */
 export const MAX_LIQUIDITY_MESSAGE_BYTES = 4 * 1024
 /** Transport-level cap handed to gossipsub (`maxInboundDataLength`): the largest topic limit. */

@@ -33,6 +33,8 @@ import { BaseError } from '../../protocol/errors.js'
 import { accountOf, borrowerKey, DEPLOYER_KEY, LIQUIDATOR_KEY, RELAYER_KEY } from './accounts.js'
 import { dumpStateJson, setBlockTime, startAnvil, type Anvil } from './anvil.js'
 import { deployAaveV3 } from './deploy/aave.js'
+import { deploySettlement } from './deploy/settlement.js'
+import { devnetOperatorKeys, quorumOf } from './operators.js'
 import { type PipelineContext, TxPipeline } from './deploy/common.js'
 import {
   loadScenario,
@@ -122,7 +124,7 @@ function listFiles(dir: string, exts: string[]): string[] {
   return out.sort()
 }
 
-const DEPLOY_CODE = ['devnet.ts', 'accounts.ts', 'anvil.ts', 'scenario.ts']
+const DEPLOY_CODE = ['devnet.ts', 'accounts.ts', 'anvil.ts', 'scenario.ts', 'operators.ts']
 
 /**
  * Hash keying a state dump: the validated scenario, the contract build
@@ -230,7 +232,7 @@ function marketId(p: MarketParams): Hex {
 
 const marketParamsTuple = (p: MarketParams) => ({ loanToken: p.loanToken, collateralToken: p.collateralToken, oracle: p.oracle, irm: p.irm, lltv: p.lltv })
 
-async function deployChain(anvil: Anvil, c: ScenarioChain, allEids: number[], log: (s: string) => void): Promise<ChainDeployment> {
+async function deployChain(anvil: Anvil, c: ScenarioChain, allEids: number[], log: (s: string) => void): Promise<Omit<ChainDeployment, 'settlement'>> {
   const client = devnetClient({ name: c.name, chainId: c.chainId, rpcUrl: anvil.rpcUrl })
   const me = deployer().address
   const t0 = performance.now()
@@ -356,7 +358,7 @@ async function deployChain(anvil: Anvil, c: ScenarioChain, allEids: number[], lo
     step('Aave V3 deployed and supplied')
   }
 
-  const deployment: ChainDeployment = {
+  const deployment: Omit<ChainDeployment, 'settlement'> = {
     multicall3: MULTICALL3_ADDRESS,
     tokens,
     priceFeeds,
@@ -374,7 +376,7 @@ async function deployChain(anvil: Anvil, c: ScenarioChain, allEids: number[], lo
   return deployment
 }
 
-async function openScenarioPositions(anvil: Anvil, client: PublicClient, c: ScenarioChain, d: ChainDeployment): Promise<void> {
+async function openScenarioPositions(anvil: Anvil, client: PublicClient, c: ScenarioChain, d: Omit<ChainDeployment, 'settlement'>): Promise<void> {
   const decimalsOf = (s: string) => d.tokens[s]!.decimals
   const accounts = c.borrowers.map((b) => accountOf(borrowerKey(b.name)).address)
   await anvil.batch(
@@ -427,6 +429,45 @@ async function openScenarioPositions(anvil: Anvil, client: PublicClient, c: Scen
   } finally {
     await anvil.batch(accounts.map((a) => ({ method: 'anvil_stopImpersonatingAccount', params: [a] }))).catch(() => undefined)
   }
+}
+
+// ---------------------------------------------------------------------------
+// Settlement (hub + spokes, chains/devnet/deploy/settlement.ts)
+// ---------------------------------------------------------------------------
+
+/**
+ * Deploys the settlement contracts of the scenario's network: the hub on `network.hub` (default: the first chain),
+ * a spoke on every other chain, operators = devnetOperatorKeys(network.operators), quorum 2f+1.
+ */
+async function deployNetworkSettlement(
+  scenario: Scenario,
+  anvils: Anvil[],
+  base: Omit<ChainDeployment, 'settlement'>[],
+  log: (s: string) => void,
+): Promise<ChainDeployment[]> {
+  const t0 = performance.now()
+  const net = scenario.network
+  const operators = devnetOperatorKeys(net.operators).map((k) => k.address)
+  const records = await deploySettlement({
+    chains: scenario.chains.map((c, i) => ({
+      name: c.name,
+      eid: c.eid,
+      client: devnetClient({ name: c.name, chainId: c.chainId, rpcUrl: anvils[i].rpcUrl }),
+      endpoint: base[i].layerzero.endpoint,
+      setBalance: async (address, wei) => {
+        await anvils[i].request('anvil_setBalance', [address, `0x${wei.toString(16)}`])
+      },
+    })),
+    hub: net.hub ?? scenario.chains[0].name,
+    owner: deployer().address,
+    operators,
+    quorum: quorumOf(net.operators),
+    legGas: net.legGas,
+    receiptGas: net.receiptGas,
+    spokeWei: toUnits(net.spokeEth, 18),
+  })
+  log(`settlement: hub on ${net.hub ?? scenario.chains[0].name}, ${scenario.chains.length - 1} spoke(s), ${operators.length} operators, quorum ${quorumOf(net.operators)} (${((performance.now() - t0) / 1000).toFixed(2)} s)`)
+  return scenario.chains.map((c, i) => ({ ...base[i], settlement: records[c.name] }))
 }
 
 // ---------------------------------------------------------------------------
@@ -534,7 +575,8 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
       anvils.push(...started)
       log(`devnet: ${started.length} anvil chains up (${((performance.now() - t0) / 1000).toFixed(2)} s): ${scenario.chains.map((c, i) => `${c.name}@${started[i].rpcUrl}`).join(', ')}`)
       const eids = scenario.chains.map((c) => c.eid)
-      const deployments = await Promise.all(scenario.chains.map((c, i) => deployChain(started[i], c, eids, log)))
+      const base = await Promise.all(scenario.chains.map((c, i) => deployChain(started[i], c, eids, log)))
+      const deployments = await deployNetworkSettlement(scenario, started, base, log)
       chains = scenario.chains.map((c, i) => buildChain(started[i], c, deployments[i]))
       if (opts.bulk) bulk = await seedBulk(chains, opts.bulk, log)
       // Dump, keyed by the scenario + build hash.
@@ -942,6 +984,7 @@ export async function runDevnet(opts: RunDevnetOptions = {}): Promise<void> {
         (d.aave ? `\n  Aave V3 pool ${d.aave.pool}: ${Object.keys(d.aave.reserves).join(', ')}` : '') +
         (d.uniswapV2 ? `\n  Uniswap V2 factory ${d.uniswapV2.factory}: ${Object.keys(d.uniswapV2.pairs).join(', ')}` : '') +
         `\n  LayerZero EndpointV2 ${d.layerzero.endpoint}, SimpleMessageLib ${d.layerzero.sendLib}` +
+        `\n  settlement: ${d.settlement.hub ? `LiquidationHub ${d.settlement.hub}` : `LiquidationSpoke ${d.settlement.spoke}`} (${d.settlement.operators.length} operators, quorum ${d.settlement.quorum}, reserve ${d.settlement.reserve})` +
         `\n  borrowers: ${Object.keys(c.accounts.borrowers).length}`,
     )
   }

@@ -176,6 +176,27 @@ const priceStepSchema = z.strictObject({
   note: z.string().optional(),
 })
 
+const gasLimit = (min: number, max: number) =>
+  z
+    .number({ error: 'must be a gas amount (integer)' })
+    .int({ error: 'must be a gas amount (integer)' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` })
+
+/** The liqnet network run on the devnet: its operators and the settlement contracts (docs/settlement.md). */
+const networkSchema = z.strictObject({
+  /** Operators n (devnet keys: anvil's test mnemonic at HD indices 100..100+n-1); the hub's quorum is 2f+1, f = floor((n-1)/3). */
+  operators: intIn(1, 256).default(4),
+  /** Chain of the LiquidationHub; every other chain gets a LiquidationSpoke. Default: the first chain. */
+  hub: identifier.optional(),
+  /** lzReceive gas enforced for legs sent hub → spoke (the leg's liquidation, swaps and the receipt). */
+  legGas: gasLimit(200_000, 30_000_000).default(2_000_000),
+  /** lzReceive gas enforced for receipts sent spoke → hub. */
+  receiptGas: gasLimit(50_000, 30_000_000).default(300_000),
+  /** ETH given to each spoke to pay receipt fees (whole ETH). */
+  spokeEth: decimal.default('10'),
+})
+
 const baseScenarioSchema = z.strictObject({
   /** Scenario name (keys the state dump together with the content hash). */
   name: identifier.default('scenario'),
@@ -183,6 +204,8 @@ const baseScenarioSchema = z.strictObject({
   description: z.string().optional(),
   chains: z.array(chainSchema, { error: 'must be a list' }).min(1, { error: 'must list at least one chain' }),
   pricePath: z.array(priceStepSchema, { error: 'must be a list' }).default([]),
+  /** Operators and settlement; all defaults when omitted. */
+  network: networkSchema.prefault({}),
 })
 
 // ---------------------------------------------------------------------------
@@ -404,6 +427,12 @@ function crossCheck(s: z.output<typeof baseScenarioSchema>, ctx: Ctx): void {
     }
   })
 
+  // Network
+  if (s.network.hub !== undefined && !s.chains.some((c) => c.name === s.network.hub)) {
+    fail(['network', 'hub'], `unknown chain "${s.network.hub}" (scenario has ${s.chains.map((c) => c.name).join(', ')})`)
+  }
+  if (fractionDigits(s.network.spokeEth) > 18) fail(['network', 'spokeEth'], 'must have at most 18 decimals')
+
   // Price path
   let lastAt = -Infinity
   const chainByName = new Map(s.chains.map((c) => [c.name, c]))
@@ -459,6 +488,7 @@ export type ScenarioUniswapV2Pair = NonNullable<ScenarioChain['uniswapV2']>['pai
 export type ScenarioBorrower = ScenarioChain['borrowers'][number]
 export type ScenarioPosition = ScenarioBorrower['positions'][number]
 export type PriceStep = Scenario['pricePath'][number]
+export type ScenarioNetwork = Scenario['network']
 
 // ---------------------------------------------------------------------------
 // Errors

@@ -1,6 +1,8 @@
 import type { Account, Address, Hex } from 'viem'
+import type { SettlementDeployment } from './deploy/settlement.js'
 import type { Scenario, ScenarioInput } from './scenario.js'
 
+export type { SettlementDeployment } from './deploy/settlement.js'
 export type {
   PriceStep,
   Scenario,
@@ -9,6 +11,7 @@ export type {
   ScenarioChain,
   ScenarioInput,
   ScenarioMorphoMarket,
+  ScenarioNetwork,
   ScenarioPosition,
   ScenarioToken,
   ScenarioUniswapV2Pair,
@@ -90,6 +93,8 @@ export type ChainDeployment = {
     /** This chain's EID. */
     eid: number
   }
+  /** liqnet settlement (chains/devnet/deploy/settlement.ts): the hub on the hub chain, a spoke elsewhere. */
+  settlement: SettlementDeployment
 }
 
 /** The accounts the devnet funds on a chain (keys are deterministic, see docs/scenario.md). */

@@ -1,38 +1,50 @@
 /**
  * Publishing of the node's own snapshots. For every block of every chain it follows, the
  * publisher reads its {@link SnapshotSource} and signs and publishes:
- * - one HealthSnapshot per market per block (split into parts above `maxAccountsPerMessage`),
- *   carrying only the accounts that changed since the last message, or whose health factor
+ * - one HealthSnapshot per market per block (split into parts above `maxAccountsPerMessage`
+ *   accounts or {@link MAX_HEALTH_PAYLOAD_BYTES} bytes), carrying the block timestamp, the
+ *   market's state (Morpho market totals and oracle price, or the Aave reserves and prices) in
+ *   every part, and only the accounts that changed since the last message, or whose health factor
  *   is within `nearLiquidationHfWad` — and every account (`full`) once per `fullRefreshMs`;
- * - one LiquiditySnapshot per pool per block when its reserves changed, or at a full refresh.
+ * - one LiquiditySnapshot per pool per block (`liquidityEveryBlock`, the default, so that every
+ *   block can be pinned by a proposal), or only when its reserves changed and at a full refresh.
  * It never signs two different snapshots for the same (chain, market, block, part): a block at
  * or below the last one published for a scope is skipped.
  */
 import type { Address, Hex } from 'viem'
 import { BaseError } from '../../protocol/errors.js'
-import { MAX_ACCOUNTS_PER_SNAPSHOT, MAX_SNAPSHOT_PARTS } from '../../protocol/limits.js'
+import { MAX_ACCOUNTS_PER_SNAPSHOT, MAX_HEALTH_PAYLOAD_BYTES, MAX_SNAPSHOT_PARTS } from '../../protocol/limits.js'
 import {
   PayloadKind,
   healthSnapshotToWire,
   liquiditySnapshotToWire,
+  protoTypes,
+  type AaveReserveState,
   type AccountHealth,
   type DepthPoint,
   type LendingProtocol,
+  type MorphoMarketState,
   type Venue,
+  type WireAccountHealth,
+  type WireHealthSnapshot,
 } from '../../protocol/proto/codec.js'
 import { signPayload, type OperatorSigner } from '../../protocol/signing/envelope.js'
 import { GossipType } from '../../protocol/topics.js'
 import type { ValidationOutcome } from '../gossip/validator.js'
 
-/** The block a source read was made at. */
-export type SourceBlock = { chainId: number; blockNumber: bigint; blockHash: Hex }
+/** The block a source read was made at; `timestamp` in seconds (on-chain time). */
+export type SourceBlock = { chainId: number; blockNumber: bigint; blockHash: Hex; timestamp?: bigint }
 
-/** Every tracked account of one market at one block. */
+/** Every tracked account of one market at one block, and the market's state there. */
 export type MarketHealth = {
   protocol: LendingProtocol
   /** Morpho market id, or an Aave pool address left-padded to 32 bytes (see `aaveMarketId`). */
   market: Hex
   accounts: AccountHealth[]
+  /** Morpho Blue: the market's totals (accrued to the block), LLTV, oracle price and tokens. */
+  morpho?: MorphoMarketState
+  /** Aave V3: every reserve of the pool with its liquidation parameters and oracle price. */
+  aaveReserves?: AaveReserveState[]
 }
 
 /** One pool's reserves and depth curve at one block. */
@@ -70,6 +82,8 @@ export type PublisherOptions = {
   maxAccountsPerMessage?: number
   /** Publish a market's snapshot even when no account is selected (an attestation that nothing changed). @default true */
   publishEmpty?: boolean
+  /** Publish every pool's LiquiditySnapshot at every block (not only when its reserves change). @default true */
+  liquidityEveryBlock?: boolean
   /** @default Date.now */
   now?: () => number
 }
@@ -79,6 +93,7 @@ export const defaultPublisherOptions = {
   fullRefreshMs: 60_000,
   maxAccountsPerMessage: MAX_ACCOUNTS_PER_SNAPSHOT,
   publishEmpty: true,
+  liquidityEveryBlock: true,
 } as const
 
 export type PublishSummary = { chainId: number; blockNumber: bigint; messages: number; accounts: number; full: number; skipped: number }
@@ -91,7 +106,36 @@ export class PublishError extends BaseError {
   }
 }
 
-const fingerprint = (a: AccountHealth) => `${a.collateral}|${a.borrowAssets}|${a.healthFactor}|${a.liquidatable ? 1 : 0}|${a.maxSeizable}`
+const fingerprint = (a: AccountHealth) =>
+  `${a.collateral}|${a.borrowAssets}|${a.healthFactor}|${a.liquidatable ? 1 : 0}|${a.maxSeizable}|${a.borrowShares ?? 0n}|${(a.balances ?? []).map((b) => `${b.asset}:${b.collateral}:${b.debt}`).join(',')}`
+
+/** Encoded size of one account inside a HealthSnapshot (field tag, length prefix and message). */
+function accountBytes(a: WireAccountHealth): number {
+  const n = protoTypes.AccountHealth.encode(a).finish().length
+  return 1 + (n < 128 ? 1 : n < 16_384 ? 2 : 3) + n
+}
+
+/**
+ * Splits a market's selected accounts into parts of at most `per` accounts and at most
+ * {@link MAX_HEALTH_PAYLOAD_BYTES} encoded bytes (header and market state included), keeping borrower order.
+ */
+function splitParts(header: WireHealthSnapshot, accounts: WireAccountHealth[], per: number): WireAccountHealth[][] {
+  const base = protoTypes.HealthSnapshot.encode({ ...header, accounts: [], part: MAX_SNAPSHOT_PARTS, parts: MAX_SNAPSHOT_PARTS }).finish().length
+  const out: WireAccountHealth[][] = [[]]
+  let size = base
+  for (const a of accounts) {
+    const n = accountBytes(a)
+    const cur = out[out.length - 1]
+    if (cur.length > 0 && (cur.length >= per || size + n > MAX_HEALTH_PAYLOAD_BYTES)) {
+      out.push([a])
+      size = base + n
+    } else {
+      cur.push(a)
+      size += n
+    }
+  }
+  return out
+}
 
 type ScopeState = { lastBlock: bigint; lastFullAt: number; sent: Map<string, string> }
 
@@ -133,16 +177,30 @@ export class SnapshotPublisher {
         ? m.accounts
         : m.accounts.filter((a) => a.healthFactor <= this.o.nearLiquidationHfWad || state.sent.get(a.borrower.toLowerCase()) !== fingerprint(a))
       if (selected.length === 0 && !this.o.publishEmpty) continue
-      const per = this.o.maxAccountsPerMessage
-      const parts = Math.max(1, Math.ceil(selected.length / per))
+      let whole: WireHealthSnapshot
+      try {
+        whole = healthSnapshotToWire({
+          chainId, protocol: m.protocol, market: m.market, blockNumber: block.blockNumber, blockHash: block.blockHash, observedAt: now, full,
+          part: 0, parts: 1, accounts: [], blockTimestamp: block.timestamp ?? 0n, morpho: m.morpho, aaveReserves: m.aaveReserves,
+        })
+        // Accounts in wire form in chunks (healthSnapshotToWire maps balances to reserve indexes and sorts).
+        const wired: WireAccountHealth[] = []
+        for (let i = 0; i < selected.length; i += MAX_ACCOUNTS_PER_SNAPSHOT)
+          wired.push(...healthSnapshotToWire({ ...m, chainId, blockNumber: block.blockNumber, blockHash: block.blockHash, observedAt: now, full, part: 0, parts: 1, accounts: selected.slice(i, i + MAX_ACCOUNTS_PER_SNAPSHOT), morpho: undefined }).accounts)
+        wired.sort((x, y) => Buffer.compare(x.borrower, y.borrower))
+        whole.accounts = wired
+      } catch (err) {
+        throw new PublishError(chainId, block.blockNumber, err)
+      }
+      const chunks = splitParts(whole, whole.accounts, this.o.maxAccountsPerMessage)
+      const parts = chunks.length
       if (parts > MAX_SNAPSHOT_PARTS) throw new PublishError(chainId, block.blockNumber, new Error(`market ${m.market} needs ${parts} parts`))
       for (let part = 0; part < parts; part++) {
-        const accounts = selected.slice(part * per, (part + 1) * per)
-        const snapshot = healthSnapshotToWire({ chainId, protocol: m.protocol, market: m.market, blockNumber: block.blockNumber, blockHash: block.blockHash, observedAt: now, full, part, parts, accounts })
+        const snapshot: WireHealthSnapshot = { ...whole, part, parts, accounts: chunks[part] }
         const signed = signPayload({ kind: PayloadKind.healthSnapshot, snapshot }, this.o.signer, this.o.domainSeparator)
         sends.push(this.o.sink.publish({ type: GossipType.health, chainId }, signed.bytes))
         summary.messages++
-        summary.accounts += accounts.length
+        summary.accounts += chunks[part].length
       }
       if (full) {
         summary.full++
@@ -162,7 +220,7 @@ export class SnapshotPublisher {
       }
       const full = now - state.lastFullAt >= this.o.fullRefreshMs
       const print = `${p.reserve0}|${p.reserve1}`
-      if (!full && state.sent.get('reserves') === print) continue
+      if (!full && !this.o.liquidityEveryBlock && state.sent.get('reserves') === print) continue
       const snapshot = liquiditySnapshotToWire({ chainId, venue: p.venue, pair: p.pair, token0: p.token0, token1: p.token1, blockNumber: block.blockNumber, blockHash: block.blockHash, observedAt: now, reserve0: p.reserve0, reserve1: p.reserve1, depth: p.depth })
       const signed = signPayload({ kind: PayloadKind.liquiditySnapshot, snapshot }, this.o.signer, this.o.domainSeparator)
       sends.push(this.o.sink.publish({ type: GossipType.liquidity, chainId }, signed.bytes))

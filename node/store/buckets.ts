@@ -15,6 +15,8 @@ export enum Bucket {
   evidence = 5,
   /** Operators caught equivocating: operator → FlaggedOperator. */
   flaggedOperator = 6,
+  /** Collateral price history: (chainId u64, asset 20, block u64) → (timestamp u64, price). Bounded per asset. See node/api/prices.ts. */
+  priceHistory = 7,
 }
 
 /** Bucket names for metric labels. */
@@ -25,4 +27,5 @@ export const bucketName: { [K in Bucket]: string } = {
   [Bucket.liquidity]: 'liquidity',
   [Bucket.evidence]: 'evidence',
   [Bucket.flaggedOperator]: 'flagged_operator',
+  [Bucket.priceHistory]: 'price_history',
 }

@@ -17,6 +17,7 @@ import protobuf from 'protobufjs'
 import { bytesToHex, hexToBytes, type Address, type Hex } from 'viem'
 import { BaseError } from '../errors.js'
 import {
+  MAX_AAVE_RESERVES,
   MAX_ACCOUNTS_PER_SNAPSHOT,
   MAX_AMOUNT_BYTES,
   MAX_DEPTH_POINTS,
@@ -43,7 +44,12 @@ export enum PayloadKind {
 
 // ---------------------------------------------------------------- types
 
-/** Wire form of `AccountHealth`: amounts are big-endian minimal uint256 bytes. */
+/** Wire form of `AaveBalance`: `reserve` indexes the snapshot's `aaveReserves`; amounts in the asset's base units. */
+export type WireAaveBalance = { reserve: number; collateral: Uint8Array; debt: Uint8Array }
+/**
+ * Wire form of `AccountHealth`: amounts are big-endian minimal uint256 bytes. `borrowShares` (Morpho only) and
+ * `balances` (Aave only) are the planner's inputs; decoders always fill them (empty when absent).
+ */
 export type WireAccountHealth = {
   borrower: Uint8Array
   collateral: Uint8Array
@@ -51,8 +57,32 @@ export type WireAccountHealth = {
   healthFactor: Uint8Array
   liquidatable: boolean
   maxSeizable: Uint8Array
+  borrowShares?: Uint8Array
+  balances?: WireAaveBalance[]
 }
-/** Wire form of `HealthSnapshot`. `blockNumber` and `observedAt` (ms) are safe integers. */
+/** Wire form of `MorphoMarketState` (accrued to the block): tokens 20 bytes, lltv WAD, oraclePrice 1e36-scaled. */
+export type WireMorphoMarketState = {
+  loanToken: Uint8Array
+  collateralToken: Uint8Array
+  lltv: Uint8Array
+  totalSupplyAssets: Uint8Array
+  totalBorrowAssets: Uint8Array
+  totalBorrowShares: Uint8Array
+  oraclePrice: Uint8Array
+}
+/** Wire form of `AaveReserveState`: bps fields in [0, 65535]; price in the base currency (USD 1e8). */
+export type WireAaveReserveState = {
+  asset: Uint8Array
+  liquidationThresholdBps: number
+  liquidationBonusBps: number
+  liquidationProtocolFeeBps: number
+  price: Uint8Array
+}
+/**
+ * Wire form of `HealthSnapshot`. `blockNumber`, `observedAt` (ms) and `blockTimestamp` (s) are safe integers.
+ * `blockTimestamp` (0 = not given), `morpho` (Morpho markets) and `aaveReserves` (Aave pools) are the planner's
+ * inputs; decoders always fill `blockTimestamp` and `aaveReserves`, and `morpho` when present.
+ */
 export type WireHealthSnapshot = {
   chainId: number
   protocol: LendingProtocol
@@ -64,6 +94,9 @@ export type WireHealthSnapshot = {
   part: number
   parts: number
   accounts: WireAccountHealth[]
+  blockTimestamp?: number
+  morpho?: WireMorphoMarketState
+  aaveReserves?: WireAaveReserveState[]
 }
 export type WireDepthPoint = { zeroForOne: boolean; impactBps: number; amountIn: Uint8Array; amountOut: Uint8Array }
 export type WireLiquiditySnapshot = {
@@ -81,7 +114,12 @@ export type WireLiquiditySnapshot = {
 }
 export type WireEnvelope = { kind: PayloadKind; payload: Uint8Array; signer: Uint8Array; signature: Uint8Array }
 
-/** One borrower's position. Amounts in base units (Aave: base currency units), healthFactor WAD (maxUint256 without debt). */
+/** An Aave V3 user's balances in one reserve, asset base units; `collateral` only when enabled as collateral. */
+export type AaveBalance = { asset: Address; collateral: bigint; debt: bigint }
+/**
+ * One borrower's position. Amounts in base units (Aave: base currency units), healthFactor WAD (maxUint256 without debt).
+ * Planner inputs: `borrowShares` (Morpho `Position.borrowShares`) and `balances` (Aave, per reserve).
+ */
 export type AccountHealth = {
   borrower: Address
   collateral: bigint
@@ -89,6 +127,26 @@ export type AccountHealth = {
   healthFactor: bigint
   liquidatable: boolean
   maxSeizable: bigint
+  borrowShares?: bigint
+  balances?: AaveBalance[]
+}
+/** A Morpho Blue market's state at the snapshot's block, accrued to its timestamp. lltv WAD; oraclePrice 1e36-scaled; amounts loan-token base units. */
+export type MorphoMarketState = {
+  loanToken: Address
+  collateralToken: Address
+  lltv: bigint
+  totalSupplyAssets: bigint
+  totalBorrowAssets: bigint
+  totalBorrowShares: bigint
+  oraclePrice: bigint
+}
+/** One Aave V3 reserve: liquidation parameters in bps, price in the oracle's base currency (USD 1e8). */
+export type AaveReserveState = {
+  asset: Address
+  liquidationThresholdBps: number
+  liquidationBonusBps: number
+  liquidationProtocolFeeBps: number
+  price: bigint
 }
 /** Domain form of a HealthSnapshot; observedAt in ms since the Unix epoch. */
 export type HealthSnapshot = {
@@ -103,6 +161,12 @@ export type HealthSnapshot = {
   part: number
   parts: number
   accounts: AccountHealth[]
+  /** Block timestamp, seconds (on-chain time); 0 or absent when not given. */
+  blockTimestamp?: bigint
+  /** Morpho Blue markets: the market's state. */
+  morpho?: MorphoMarketState
+  /** Aave V3 pools: every reserve (sorted by asset on the wire). */
+  aaveReserves?: AaveReserveState[]
 }
 export type DepthPoint = { zeroForOne: boolean; impactBps: number; amountIn: bigint; amountOut: bigint }
 export type LiquiditySnapshot = {
@@ -157,6 +221,9 @@ const root = protobuf.Root.fromJSON(liqnetSchema as unknown as protobuf.INamespa
 /** The protobufjs types, for tools and tests; prefer the typed functions below. */
 export const protoTypes = {
   AccountHealth: root.lookupType('liqnet.v1.AccountHealth'),
+  AaveBalance: root.lookupType('liqnet.v1.AaveBalance'),
+  MorphoMarketState: root.lookupType('liqnet.v1.MorphoMarketState'),
+  AaveReserveState: root.lookupType('liqnet.v1.AaveReserveState'),
   HealthSnapshot: root.lookupType('liqnet.v1.HealthSnapshot'),
   DepthPoint: root.lookupType('liqnet.v1.DepthPoint'),
   LiquiditySnapshot: root.lookupType('liqnet.v1.LiquiditySnapshot'),
@@ -333,13 +400,16 @@ export function decodeHealthSnapshot(bytes: Uint8Array): WireHealthSnapshot {
   let part = 0
   let parts = 0
   const accounts: WireAccountHealth[] = []
+  let blockTimestamp = 0
+  let morpho: WireMorphoMarketState | undefined
+  const aaveReserves: WireAaveReserveState[] = []
   let last = 0
   let prev: Uint8Array | undefined
   while (r.pos < r.end) {
     const tag = r.varint()
     const field = tag >>> 3
     const wt = tag & 7
-    if (field < last || (field === last && field !== 10)) throw r.nonCanonical('fields out of order or repeated')
+    if (field < last || (field === last && field !== 10 && field !== 13)) throw r.nonCanonical('fields out of order or repeated')
     last = field
     switch (field) {
       case 1: chainId = r.nonZeroVarint(wt, 'chainId'); break
@@ -354,12 +424,24 @@ export function decodeHealthSnapshot(bytes: Uint8Array): WireHealthSnapshot {
       case 10: {
         if (accounts.length >= MAX_ACCOUNTS_PER_SNAPSHOT)
           throw new WireDecodeError('TOO_MANY_ITEMS', `${what}: more than ${MAX_ACCOUNTS_PER_SNAPSHOT} accounts`, { field: 'accounts' })
-        const sub = r.message(wt, 'accounts')
+        const sub = r.message(wt, 'accounts', 'AccountHealth')
         const a = readAccountHealth(sub)
         if (prev !== undefined && compareBytes(prev, a.borrower) >= 0)
           throw new WireDecodeError('INVALID_FIELD', `${what}: accounts must be sorted by strictly ascending borrower`, { field: 'accounts' })
         prev = a.borrower
         accounts.push(a)
+        break
+      }
+      case 11: blockTimestamp = r.nonZeroVarint(wt, 'blockTimestamp'); break
+      case 12: morpho = readMorphoMarketState(r.message(wt, 'morpho', 'MorphoMarketState')); break
+      case 13: {
+        if (aaveReserves.length >= MAX_AAVE_RESERVES)
+          throw new WireDecodeError('TOO_MANY_ITEMS', `${what}: more than ${MAX_AAVE_RESERVES} Aave reserves`, { field: 'aaveReserves' })
+        const res = readAaveReserveState(r.message(wt, 'aaveReserves', 'AaveReserveState'))
+        const before = aaveReserves[aaveReserves.length - 1]
+        if (before !== undefined && compareBytes(before.asset, res.asset) >= 0)
+          throw new WireDecodeError('INVALID_FIELD', `${what}: aaveReserves must be sorted by strictly ascending asset`, { field: 'aaveReserves' })
+        aaveReserves.push(res)
         break
       }
       default:
@@ -374,7 +456,31 @@ export function decodeHealthSnapshot(bytes: Uint8Array): WireHealthSnapshot {
   if (parts < 1 || parts > MAX_SNAPSHOT_PARTS)
     throw new WireDecodeError('INVALID_FIELD', `${what}: parts must be in [1, ${MAX_SNAPSHOT_PARTS}]`, { field: 'parts' })
   if (part >= parts) throw new WireDecodeError('INVALID_FIELD', `${what}: part must be below parts`, { field: 'part' })
-  return { chainId, protocol: protocol as LendingProtocol, market, blockNumber, blockHash, observedAt, full, part, parts, accounts }
+  const s: WireHealthSnapshot = { chainId, protocol: protocol as LendingProtocol, market, blockNumber, blockHash, observedAt, full, part, parts, accounts, blockTimestamp, aaveReserves }
+  if (morpho !== undefined) s.morpho = morpho
+  checkProtocolFields(s, what)
+  return s
+}
+
+/**
+ * The rules that tie a snapshot's planner fields to its protocol: Morpho snapshots carry no Aave reserves or balances;
+ * Aave snapshots carry no Morpho state or borrow shares, and every balance names one of the snapshot's reserves.
+ */
+function checkProtocolFields(s: WireHealthSnapshot, what: string): void {
+  const reserves = s.aaveReserves?.length ?? 0
+  if (s.protocol === LendingProtocol.morphoBlue) {
+    if (reserves > 0) throw new WireDecodeError('INVALID_FIELD', `${what}: aaveReserves on a Morpho Blue snapshot`, { field: 'aaveReserves' })
+    for (const a of s.accounts)
+      if ((a.balances?.length ?? 0) > 0) throw new WireDecodeError('INVALID_FIELD', `${what}: Aave balances on a Morpho Blue account`, { field: 'balances' })
+  } else {
+    if (s.morpho !== undefined) throw new WireDecodeError('INVALID_FIELD', `${what}: morpho state on an Aave V3 snapshot`, { field: 'morpho' })
+    for (const a of s.accounts) {
+      if ((a.borrowShares?.length ?? 0) > 0) throw new WireDecodeError('INVALID_FIELD', `${what}: borrowShares on an Aave V3 account`, { field: 'borrowShares' })
+      const b = a.balances
+      if (b !== undefined && b.length > 0 && b[b.length - 1].reserve >= reserves)
+        throw new WireDecodeError('INVALID_FIELD', `${what}: a balance names no reserve of aaveReserves`, { field: 'balances' })
+    }
+  }
 }
 
 function readAccountHealth(r: StrictReader): WireAccountHealth {
@@ -385,12 +491,14 @@ function readAccountHealth(r: StrictReader): WireAccountHealth {
   let healthFactor: Uint8Array = EMPTY
   let liquidatable = false
   let maxSeizable: Uint8Array = EMPTY
+  let borrowShares: Uint8Array = EMPTY
+  let balances: WireAaveBalance[] = NO_BALANCES
   let last = 0
   while (r.pos < r.end) {
     const tag = r.varint()
     const field = tag >>> 3
     const wt = tag & 7
-    if (field <= last) throw r.nonCanonical('fields out of order or repeated')
+    if (field < last || (field === last && field !== 8)) throw r.nonCanonical('fields out of order or repeated')
     last = field
     switch (field) {
       case 1: borrower = r.nonEmptyBytes(wt, 'borrower'); break
@@ -399,13 +507,103 @@ function readAccountHealth(r: StrictReader): WireAccountHealth {
       case 4: healthFactor = r.amount(wt, 'healthFactor'); break
       case 5: liquidatable = r.bool(wt, 'liquidatable'); break
       case 6: maxSeizable = r.amount(wt, 'maxSeizable'); break
+      case 7: borrowShares = r.amount(wt, 'borrowShares'); break
+      case 8: {
+        if (balances === NO_BALANCES) balances = []
+        if (balances.length >= MAX_AAVE_RESERVES)
+          throw new WireDecodeError('TOO_MANY_ITEMS', `${what}: more than ${MAX_AAVE_RESERVES} balances`, { field: 'balances' })
+        const b = readAaveBalance(r.message(wt, 'balances', 'AaveBalance'))
+        if (balances.length > 0 && balances[balances.length - 1].reserve >= b.reserve)
+          throw new WireDecodeError('INVALID_FIELD', `${what}: balances must be sorted by strictly ascending reserve`, { field: 'balances' })
+        balances.push(b)
+        break
+      }
       default:
         throw r.nonCanonical(`unknown field ${field}`)
     }
   }
   if (borrower.length !== 20) throw new WireDecodeError('INVALID_FIELD', `${what}: borrower must be 20 bytes`, { field: 'borrower' })
-  return { borrower, collateral, borrowAssets, healthFactor, liquidatable, maxSeizable }
+  return { borrower, collateral, borrowAssets, healthFactor, liquidatable, maxSeizable, borrowShares, balances }
 }
+
+/** Shared empty list of accounts without balances (never mutated: readers copy on first push). */
+const NO_BALANCES: WireAaveBalance[] = Object.freeze([]) as unknown as WireAaveBalance[]
+
+function readAaveBalance(r: StrictReader): WireAaveBalance {
+  let reserve = 0
+  let collateral: Uint8Array = EMPTY
+  let debt: Uint8Array = EMPTY
+  let last = 0
+  while (r.pos < r.end) {
+    const tag = r.varint()
+    const field = tag >>> 3
+    const wt = tag & 7
+    if (field <= last) throw r.nonCanonical('fields out of order or repeated')
+    last = field
+    switch (field) {
+      case 1: reserve = r.nonZeroVarint(wt, 'reserve', 0xffffffff); break
+      case 2: collateral = r.amount(wt, 'collateral'); break
+      case 3: debt = r.amount(wt, 'debt'); break
+      default:
+        throw r.nonCanonical(`unknown field ${field}`)
+    }
+  }
+  return { reserve, collateral, debt }
+}
+
+function readMorphoMarketState(r: StrictReader): WireMorphoMarketState {
+  const what = 'MorphoMarketState'
+  const m: WireMorphoMarketState = { loanToken: EMPTY, collateralToken: EMPTY, lltv: EMPTY, totalSupplyAssets: EMPTY, totalBorrowAssets: EMPTY, totalBorrowShares: EMPTY, oraclePrice: EMPTY }
+  let last = 0
+  while (r.pos < r.end) {
+    const tag = r.varint()
+    const field = tag >>> 3
+    const wt = tag & 7
+    if (field <= last) throw r.nonCanonical('fields out of order or repeated')
+    last = field
+    switch (field) {
+      case 1: m.loanToken = r.nonEmptyBytes(wt, 'loanToken'); break
+      case 2: m.collateralToken = r.nonEmptyBytes(wt, 'collateralToken'); break
+      case 3: m.lltv = r.amount(wt, 'lltv'); break
+      case 4: m.totalSupplyAssets = r.amount(wt, 'totalSupplyAssets'); break
+      case 5: m.totalBorrowAssets = r.amount(wt, 'totalBorrowAssets'); break
+      case 6: m.totalBorrowShares = r.amount(wt, 'totalBorrowShares'); break
+      case 7: m.oraclePrice = r.amount(wt, 'oraclePrice'); break
+      default:
+        throw r.nonCanonical(`unknown field ${field}`)
+    }
+  }
+  if (m.loanToken.length !== 20) throw new WireDecodeError('INVALID_FIELD', `${what}: loanToken must be 20 bytes`, { field: 'loanToken' })
+  if (m.collateralToken.length !== 20) throw new WireDecodeError('INVALID_FIELD', `${what}: collateralToken must be 20 bytes`, { field: 'collateralToken' })
+  return m
+}
+
+function readAaveReserveState(r: StrictReader): WireAaveReserveState {
+  const what = 'AaveReserveState'
+  const s: WireAaveReserveState = { asset: EMPTY, liquidationThresholdBps: 0, liquidationBonusBps: 0, liquidationProtocolFeeBps: 0, price: EMPTY }
+  let last = 0
+  while (r.pos < r.end) {
+    const tag = r.varint()
+    const field = tag >>> 3
+    const wt = tag & 7
+    if (field <= last) throw r.nonCanonical('fields out of order or repeated')
+    last = field
+    switch (field) {
+      case 1: s.asset = r.nonEmptyBytes(wt, 'asset'); break
+      case 2: s.liquidationThresholdBps = r.nonZeroVarint(wt, 'liquidationThresholdBps', MAX_BPS_FIELD); break
+      case 3: s.liquidationBonusBps = r.nonZeroVarint(wt, 'liquidationBonusBps', MAX_BPS_FIELD); break
+      case 4: s.liquidationProtocolFeeBps = r.nonZeroVarint(wt, 'liquidationProtocolFeeBps', MAX_BPS_FIELD); break
+      case 5: s.price = r.amount(wt, 'price'); break
+      default:
+        throw r.nonCanonical(`unknown field ${field}`)
+    }
+  }
+  if (s.asset.length !== 20) throw new WireDecodeError('INVALID_FIELD', `${what}: asset must be 20 bytes`, { field: 'asset' })
+  return s
+}
+
+/** Largest value of an Aave bps field (16 bits in `ReserveConfigurationMap`). */
+const MAX_BPS_FIELD = 0xffff
 
 /**
  * A strict protobuf reader over a byte range: varints must be minimal and at most 2^53-1,
@@ -484,9 +682,9 @@ class StrictReader {
       throw new WireDecodeError('INVALID_FIELD', `${this.what}: ${field} must be a minimal big-endian uint256`, { field })
     return b
   }
-  message(wt: number, field: string): StrictReader {
+  message(wt: number, field: string, what: string): StrictReader {
     const len = this.length(wt, field)
-    const sub = new StrictReader(this.buf, 'AccountHealth', this.pos, this.pos + len)
+    const sub = new StrictReader(this.buf, what, this.pos, this.pos + len)
     this.pos += len
     return sub
   }
@@ -524,6 +722,15 @@ export function decodeHealthSnapshotReference(bytes: Uint8Array): WireHealthSnap
     if (prev !== undefined && compareBytes(prev, borrower) >= 0)
       throw new WireDecodeError('INVALID_FIELD', `${what}: accounts must be sorted by strictly ascending borrower`, { field: 'accounts' })
     prev = borrower
+    const rawBalances = (a.balances as Decoded[] | undefined) ?? []
+    if (rawBalances.length > MAX_AAVE_RESERVES) throw new WireDecodeError('TOO_MANY_ITEMS', `${aw}: more than ${MAX_AAVE_RESERVES} balances`, { field: 'balances' })
+    const balances: WireAaveBalance[] = []
+    for (const b of rawBalances) {
+      const reserve = (b.reserve as number) ?? 0
+      if (balances.length > 0 && balances[balances.length - 1].reserve >= reserve)
+        throw new WireDecodeError('INVALID_FIELD', `${aw}: balances must be sorted by strictly ascending reserve`, { field: 'balances' })
+      balances.push({ reserve, collateral: amountField(b, 'collateral', 'AaveBalance'), debt: amountField(b, 'debt', 'AaveBalance') })
+    }
     accounts[i] = {
       borrower,
       collateral: amountField(a, 'collateral', aw),
@@ -531,9 +738,50 @@ export function decodeHealthSnapshotReference(bytes: Uint8Array): WireHealthSnap
       healthFactor: amountField(a, 'healthFactor', aw),
       liquidatable: a.liquidatable === true,
       maxSeizable: amountField(a, 'maxSeizable', aw),
+      borrowShares: amountField(a, 'borrowShares', aw),
+      balances,
     }
   }
-  return { chainId, protocol, market, blockNumber, blockHash, observedAt, full, part, parts, accounts }
+  const blockTimestamp = u64Field(m, 'blockTimestamp', what)
+  const rawReserves = (m.aaveReserves as Decoded[] | undefined) ?? []
+  if (rawReserves.length > MAX_AAVE_RESERVES)
+    throw new WireDecodeError('TOO_MANY_ITEMS', `${what}: more than ${MAX_AAVE_RESERVES} Aave reserves`, { field: 'aaveReserves' })
+  const aaveReserves: WireAaveReserveState[] = []
+  const rw = 'AaveReserveState'
+  for (const r of rawReserves) {
+    const asset = exactBytes(r, 'asset', 20, rw)
+    const before = aaveReserves[aaveReserves.length - 1]
+    if (before !== undefined && compareBytes(before.asset, asset) >= 0)
+      throw new WireDecodeError('INVALID_FIELD', `${what}: aaveReserves must be sorted by strictly ascending asset`, { field: 'aaveReserves' })
+    const bps = (name: string): number => {
+      const v = (r[name] as number | undefined) ?? 0
+      if (v > MAX_BPS_FIELD) throw new WireDecodeError('INVALID_FIELD', `${rw}: ${name} out of range`, { field: name })
+      return v
+    }
+    aaveReserves.push({
+      asset,
+      liquidationThresholdBps: bps('liquidationThresholdBps'),
+      liquidationBonusBps: bps('liquidationBonusBps'),
+      liquidationProtocolFeeBps: bps('liquidationProtocolFeeBps'),
+      price: amountField(r, 'price', rw),
+    })
+  }
+  const s: WireHealthSnapshot = { chainId, protocol, market, blockNumber, blockHash, observedAt, full, part, parts, accounts, blockTimestamp, aaveReserves }
+  const rawMorpho = m.morpho as Decoded | undefined
+  if (rawMorpho !== undefined && rawMorpho !== null) {
+    const mw = 'MorphoMarketState'
+    s.morpho = {
+      loanToken: exactBytes(rawMorpho, 'loanToken', 20, mw),
+      collateralToken: exactBytes(rawMorpho, 'collateralToken', 20, mw),
+      lltv: amountField(rawMorpho, 'lltv', mw),
+      totalSupplyAssets: amountField(rawMorpho, 'totalSupplyAssets', mw),
+      totalBorrowAssets: amountField(rawMorpho, 'totalBorrowAssets', mw),
+      totalBorrowShares: amountField(rawMorpho, 'totalBorrowShares', mw),
+      oraclePrice: amountField(rawMorpho, 'oraclePrice', mw),
+    }
+  }
+  checkProtocolFields(s, what)
+  return s
 }
 
 /**
@@ -546,18 +794,45 @@ export function healthSnapshotToWire(s: HealthSnapshot): WireHealthSnapshot {
   const parts = checkSafe(s.parts, 'parts', 1)
   const part = checkSafe(s.part, 'part')
   if (parts > MAX_SNAPSHOT_PARTS || part >= parts) throw new WireEncodeError('part', `need part < parts ≤ ${MAX_SNAPSHOT_PARTS}`)
-  const accounts = s.accounts.map((a) => ({
-    borrower: toBytesExact(a.borrower, 20, 'borrower'),
-    collateral: amountToBytes(a.collateral, 'collateral'),
-    borrowAssets: amountToBytes(a.borrowAssets, 'borrowAssets'),
-    healthFactor: amountToBytes(a.healthFactor, 'healthFactor'),
-    liquidatable: a.liquidatable,
-    maxSeizable: amountToBytes(a.maxSeizable, 'maxSeizable'),
+  const morphoProtocol = s.protocol === LendingProtocol.morphoBlue
+  const reserves = (s.aaveReserves ?? []).map((r) => ({
+    asset: toBytesExact(r.asset, 20, 'aaveReserves.asset'),
+    liquidationThresholdBps: checkBps(r.liquidationThresholdBps, 'liquidationThresholdBps'),
+    liquidationBonusBps: checkBps(r.liquidationBonusBps, 'liquidationBonusBps'),
+    liquidationProtocolFeeBps: checkBps(r.liquidationProtocolFeeBps, 'liquidationProtocolFeeBps'),
+    price: amountToBytes(r.price, 'aaveReserves.price'),
   }))
+  if (reserves.length > MAX_AAVE_RESERVES) throw new WireEncodeError('aaveReserves', `at most ${MAX_AAVE_RESERVES}`)
+  reserves.sort((a, b) => compareBytes(a.asset, b.asset))
+  for (let i = 1; i < reserves.length; i++) if (compareBytes(reserves[i - 1].asset, reserves[i].asset) === 0) throw new WireEncodeError('aaveReserves', 'duplicate asset')
+  if (morphoProtocol && reserves.length > 0) throw new WireEncodeError('aaveReserves', 'only Aave V3 snapshots carry reserves')
+  if (!morphoProtocol && s.morpho !== undefined) throw new WireEncodeError('morpho', 'only Morpho Blue snapshots carry a market state')
+  const reserveIndex = new Map<string, number>(reserves.map((r, i) => [bytesToHex(r.asset), i]))
+  const accounts = s.accounts.map((a) => {
+    const balances = (a.balances ?? []).map((b) => {
+      const reserve = reserveIndex.get(b.asset.toLowerCase())
+      if (reserve === undefined) throw new WireEncodeError('balances.asset', `${b.asset} is not in aaveReserves`)
+      return { reserve, collateral: amountToBytes(b.collateral, 'balances.collateral'), debt: amountToBytes(b.debt, 'balances.debt') }
+    })
+    balances.sort((x, y) => x.reserve - y.reserve)
+    for (let i = 1; i < balances.length; i++) if (balances[i - 1].reserve === balances[i].reserve) throw new WireEncodeError('balances', 'asset listed twice')
+    const borrowShares = amountToBytes(a.borrowShares ?? 0n, 'borrowShares')
+    if (!morphoProtocol && borrowShares.length > 0) throw new WireEncodeError('borrowShares', 'only Morpho Blue accounts carry borrow shares')
+    return {
+      borrower: toBytesExact(a.borrower, 20, 'borrower'),
+      collateral: amountToBytes(a.collateral, 'collateral'),
+      borrowAssets: amountToBytes(a.borrowAssets, 'borrowAssets'),
+      healthFactor: amountToBytes(a.healthFactor, 'healthFactor'),
+      liquidatable: a.liquidatable,
+      maxSeizable: amountToBytes(a.maxSeizable, 'maxSeizable'),
+      borrowShares,
+      balances,
+    }
+  })
   accounts.sort((x, y) => compareBytes(x.borrower, y.borrower))
   for (let i = 1; i < accounts.length; i++)
     if (compareBytes(accounts[i - 1].borrower, accounts[i].borrower) === 0) throw new WireEncodeError('accounts', 'duplicate borrower')
-  return {
+  const out: WireHealthSnapshot = {
     chainId: checkSafe(s.chainId, 'chainId', 1),
     protocol: s.protocol,
     market: toBytesExact(s.market, 32, 'market'),
@@ -568,24 +843,80 @@ export function healthSnapshotToWire(s: HealthSnapshot): WireHealthSnapshot {
     part,
     parts,
     accounts,
+    blockTimestamp: checkSafe(s.blockTimestamp ?? 0n, 'blockTimestamp'),
+    aaveReserves: reserves,
   }
+  if (s.morpho !== undefined) {
+    const m = s.morpho
+    out.morpho = {
+      loanToken: toBytesExact(m.loanToken, 20, 'morpho.loanToken'),
+      collateralToken: toBytesExact(m.collateralToken, 20, 'morpho.collateralToken'),
+      lltv: amountToBytes(m.lltv, 'morpho.lltv'),
+      totalSupplyAssets: amountToBytes(m.totalSupplyAssets, 'morpho.totalSupplyAssets'),
+      totalBorrowAssets: amountToBytes(m.totalBorrowAssets, 'morpho.totalBorrowAssets'),
+      totalBorrowShares: amountToBytes(m.totalBorrowShares, 'morpho.totalBorrowShares'),
+      oraclePrice: amountToBytes(m.oraclePrice, 'morpho.oraclePrice'),
+    }
+  }
+  return out
 }
 
-/** Converts a decoded wire AccountHealth to the domain form. */
-export function accountHealthFromWire(a: WireAccountHealth): AccountHealth {
-  return {
+function checkBps(v: number, field: string): number {
+  const n = checkSafe(v, field)
+  if (n > MAX_BPS_FIELD) throw new WireEncodeError(field, `must be at most ${MAX_BPS_FIELD}`)
+  return n
+}
+
+/**
+ * Converts a decoded wire AccountHealth to the domain form. `reserves` (the snapshot's `aaveReserves`) names the
+ * assets of Aave balances; balances whose reserve is missing from it are dropped.
+ */
+export function accountHealthFromWire(a: WireAccountHealth, reserves: readonly WireAaveReserveState[] = []): AccountHealth {
+  const out: AccountHealth = {
     borrower: bytesToHex(a.borrower),
     collateral: bytesToAmount(a.collateral),
     borrowAssets: bytesToAmount(a.borrowAssets),
     healthFactor: bytesToAmount(a.healthFactor),
     liquidatable: a.liquidatable,
     maxSeizable: bytesToAmount(a.maxSeizable),
+    borrowShares: bytesToAmount(a.borrowShares ?? EMPTY),
+    balances: [],
+  }
+  for (const b of a.balances ?? []) {
+    const r = reserves[b.reserve]
+    if (r) out.balances!.push({ asset: bytesToHex(r.asset), collateral: bytesToAmount(b.collateral), debt: bytesToAmount(b.debt) })
+  }
+  return out
+}
+
+/** Converts a decoded wire MorphoMarketState to the domain form. */
+export function morphoMarketStateFromWire(m: WireMorphoMarketState): MorphoMarketState {
+  return {
+    loanToken: bytesToHex(m.loanToken),
+    collateralToken: bytesToHex(m.collateralToken),
+    lltv: bytesToAmount(m.lltv),
+    totalSupplyAssets: bytesToAmount(m.totalSupplyAssets),
+    totalBorrowAssets: bytesToAmount(m.totalBorrowAssets),
+    totalBorrowShares: bytesToAmount(m.totalBorrowShares),
+    oraclePrice: bytesToAmount(m.oraclePrice),
+  }
+}
+
+/** Converts a decoded wire AaveReserveState to the domain form. */
+export function aaveReserveStateFromWire(r: WireAaveReserveState): AaveReserveState {
+  return {
+    asset: bytesToHex(r.asset),
+    liquidationThresholdBps: r.liquidationThresholdBps,
+    liquidationBonusBps: r.liquidationBonusBps,
+    liquidationProtocolFeeBps: r.liquidationProtocolFeeBps,
+    price: bytesToAmount(r.price),
   }
 }
 
 /** Converts a decoded wire HealthSnapshot to the domain form. */
 export function healthSnapshotFromWire(s: WireHealthSnapshot): HealthSnapshot {
-  return {
+  const reserves = s.aaveReserves ?? []
+  const out: HealthSnapshot = {
     chainId: s.chainId,
     protocol: s.protocol,
     market: bytesToHex(s.market),
@@ -595,8 +926,12 @@ export function healthSnapshotFromWire(s: WireHealthSnapshot): HealthSnapshot {
     full: s.full,
     part: s.part,
     parts: s.parts,
-    accounts: s.accounts.map(accountHealthFromWire),
+    accounts: s.accounts.map((a) => accountHealthFromWire(a, reserves)),
+    blockTimestamp: BigInt(s.blockTimestamp ?? 0),
+    aaveReserves: reserves.map(aaveReserveStateFromWire),
   }
+  if (s.morpho !== undefined) out.morpho = morphoMarketStateFromWire(s.morpho)
+  return out
 }
 
 /** Domain → canonical bytes. @throws WireEncodeError */

@@ -53,6 +53,97 @@ export const liqnetSchema = {
                   "type": "bytes",
                   "id": 6,
                   "protoName": "max_seizable"
+                },
+                "borrowShares": {
+                  "type": "bytes",
+                  "id": 7,
+                  "protoName": "borrow_shares"
+                },
+                "balances": {
+                  "rule": "repeated",
+                  "type": "AaveBalance",
+                  "id": 8
+                }
+              }
+            },
+            "AaveBalance": {
+              "fields": {
+                "reserve": {
+                  "type": "uint32",
+                  "id": 1
+                },
+                "collateral": {
+                  "type": "bytes",
+                  "id": 2
+                },
+                "debt": {
+                  "type": "bytes",
+                  "id": 3
+                }
+              }
+            },
+            "MorphoMarketState": {
+              "fields": {
+                "loanToken": {
+                  "type": "bytes",
+                  "id": 1,
+                  "protoName": "loan_token"
+                },
+                "collateralToken": {
+                  "type": "bytes",
+                  "id": 2,
+                  "protoName": "collateral_token"
+                },
+                "lltv": {
+                  "type": "bytes",
+                  "id": 3
+                },
+                "totalSupplyAssets": {
+                  "type": "bytes",
+                  "id": 4,
+                  "protoName": "total_supply_assets"
+                },
+                "totalBorrowAssets": {
+                  "type": "bytes",
+                  "id": 5,
+                  "protoName": "total_borrow_assets"
+                },
+                "totalBorrowShares": {
+                  "type": "bytes",
+                  "id": 6,
+                  "protoName": "total_borrow_shares"
+                },
+                "oraclePrice": {
+                  "type": "bytes",
+                  "id": 7,
+                  "protoName": "oracle_price"
+                }
+              }
+            },
+            "AaveReserveState": {
+              "fields": {
+                "asset": {
+                  "type": "bytes",
+                  "id": 1
+                },
+                "liquidationThresholdBps": {
+                  "type": "uint32",
+                  "id": 2,
+                  "protoName": "liquidation_threshold_bps"
+                },
+                "liquidationBonusBps": {
+                  "type": "uint32",
+                  "id": 3,
+                  "protoName": "liquidation_bonus_bps"
+                },
+                "liquidationProtocolFeeBps": {
+                  "type": "uint32",
+                  "id": 4,
+                  "protoName": "liquidation_protocol_fee_bps"
+                },
+                "price": {
+                  "type": "bytes",
+                  "id": 5
                 }
               }
             },
@@ -102,6 +193,21 @@ export const liqnetSchema = {
                   "rule": "repeated",
                   "type": "AccountHealth",
                   "id": 10
+                },
+                "blockTimestamp": {
+                  "type": "uint64",
+                  "id": 11,
+                  "protoName": "block_timestamp"
+                },
+                "morpho": {
+                  "type": "MorphoMarketState",
+                  "id": 12
+                },
+                "aaveReserves": {
+                  "rule": "repeated",
+                  "type": "AaveReserveState",
+                  "id": 13,
+                  "protoName": "aave_reserves"
                 }
               }
             },

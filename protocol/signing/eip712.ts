@@ -3,15 +3,23 @@
  * digest computation over the wire form that gives the same 32 bytes as viem's
  * `hashTypedData` and as Solidity (`contracts/src/test/SnapshotSignatureVerifier.sol`).
  *
- * A snapshot's batch (accounts, depth points) enters the typed data as a count and a
- * SHA-256 hash of its packed ABI encoding (`sha256(abi.encodePacked(...))` in Solidity,
- * the SHA-256 precompile), which keeps hashing 500 accounts at ~0.3 ms in Node:
+ * A snapshot's batch (accounts, depth points) and its market state enter the typed data as a
+ * SHA-256 hash of their packed ABI encoding (`sha256(abi.encodePacked(...))` in Solidity, the
+ * SHA-256 precompile), which keeps hashing 500 accounts at ~0.3 ms in Node:
  *
- *   accountsHash = sha256(‖_i abi.encodePacked(address borrower, uint256 collateral,
- *                   uint256 borrowAssets, uint256 healthFactor, bool liquidatable, uint256 maxSeizable))
- *   depthHash    = sha256(‖_i abi.encodePacked(bool zeroForOne, uint32 impactBps, uint256 amountIn, uint256 amountOut))
+ *   accountsHash    = sha256(‖_i abi.encodePacked(address borrower, uint256 collateral,
+ *                      uint256 borrowAssets, uint256 healthFactor, bool liquidatable, uint256 maxSeizable,
+ *                      uint256 borrowShares, uint32 balanceCount,
+ *                      ‖_j (uint32 reserve, uint256 collateral, uint256 debt)))
+ *   marketStateHash = sha256(abi.encodePacked(bool hasMorpho,
+ *                      [address loanToken, address collateralToken, uint256 lltv, uint256 totalSupplyAssets,
+ *                       uint256 totalBorrowAssets, uint256 totalBorrowShares, uint256 oraclePrice] if hasMorpho,
+ *                      ‖_k (address asset, uint32 liquidationThresholdBps, uint32 liquidationBonusBps,
+ *                           uint32 liquidationProtocolFeeBps, uint256 price)))
+ *   depthHash       = sha256(‖_i abi.encodePacked(bool zeroForOne, uint32 impactBps, uint256 amountIn, uint256 amountOut))
  *
- * in the order the accounts (sorted by borrower) and points appear in the canonical message.
+ * in the order the accounts (sorted by borrower), balances (by reserve), reserves (by asset) and
+ * points appear in the canonical message.
  */
 import { createHash } from 'node:crypto'
 import { domainSeparator as viemDomainSeparator, hexToBytes, keccak256, type Address, type Hex, type TypedDataDomain } from 'viem'
@@ -58,6 +66,8 @@ export const snapshotTypes = {
     { name: 'parts', type: 'uint32' },
     { name: 'accountCount', type: 'uint32' },
     { name: 'accountsHash', type: 'bytes32' },
+    { name: 'blockTimestamp', type: 'uint64' },
+    { name: 'marketStateHash', type: 'bytes32' },
   ],
   LiquiditySnapshot: [
     { name: 'chainId', type: 'uint64' },
@@ -83,13 +93,20 @@ export const HEALTH_SNAPSHOT_TYPEHASH = keccak256(new TextEncoder().encode(typeS
 /** `keccak256("LiquiditySnapshot(uint64 chainId,...)")`. */
 export const LIQUIDITY_SNAPSHOT_TYPEHASH = keccak256(new TextEncoder().encode(typeString('LiquiditySnapshot')), 'bytes')
 
-/** Packed size of one account and one depth point in the batch hashes. */
-export const PACKED_ACCOUNT_BYTES = 20 + 32 * 3 + 1 + 32
+/** Packed size of one account without balances, of one Aave balance, and of one depth point in the batch hashes. */
+export const PACKED_ACCOUNT_BYTES = 20 + 32 * 3 + 1 + 32 + 32 + 4
+export const PACKED_BALANCE_BYTES = 4 + 32 + 32
 export const PACKED_DEPTH_POINT_BYTES = 1 + 4 + 32 + 32
+/** Packed size of a Morpho market state and of one Aave reserve in the market state hash. */
+export const PACKED_MORPHO_STATE_BYTES = 20 + 20 + 32 * 5
+export const PACKED_RESERVE_BYTES = 20 + 4 * 3 + 32
 
 /** sha256 of the packed accounts (see the module comment). */
 export function healthAccountsHash(accounts: readonly WireAccountHealth[]): Uint8Array {
-  const buf = new Uint8Array(accounts.length * PACKED_ACCOUNT_BYTES)
+  let size = accounts.length * PACKED_ACCOUNT_BYTES
+  for (const a of accounts) if (a.balances !== undefined) size += a.balances.length * PACKED_BALANCE_BYTES
+  const buf = new Uint8Array(size)
+  const view = new DataView(buf.buffer)
   let o = 0
   for (const a of accounts) {
     buf.set(a.borrower, o)
@@ -98,7 +115,44 @@ export function healthAccountsHash(accounts: readonly WireAccountHealth[]): Uint
     buf.set(a.healthFactor, o + 116 - a.healthFactor.length)
     buf[o + 116] = a.liquidatable ? 1 : 0
     buf.set(a.maxSeizable, o + 149 - a.maxSeizable.length)
+    if (a.borrowShares !== undefined) buf.set(a.borrowShares, o + 181 - a.borrowShares.length)
+    const balances = a.balances ?? []
+    view.setUint32(o + 181, balances.length)
     o += PACKED_ACCOUNT_BYTES
+    for (const b of balances) {
+      view.setUint32(o, b.reserve)
+      buf.set(b.collateral, o + 36 - b.collateral.length)
+      buf.set(b.debt, o + 68 - b.debt.length)
+      o += PACKED_BALANCE_BYTES
+    }
+  }
+  return createHash('sha256').update(buf).digest()
+}
+
+/** sha256 of the packed market state (Morpho market and Aave reserves; see the module comment). */
+export function marketStateHash(s: Pick<WireHealthSnapshot, 'morpho' | 'aaveReserves'>): Uint8Array {
+  const reserves = s.aaveReserves ?? []
+  const m = s.morpho
+  const buf = new Uint8Array(1 + (m ? PACKED_MORPHO_STATE_BYTES : 0) + reserves.length * PACKED_RESERVE_BYTES)
+  const view = new DataView(buf.buffer)
+  let o = 1
+  if (m) {
+    buf[0] = 1
+    buf.set(m.loanToken, 1)
+    buf.set(m.collateralToken, 21)
+    o = 41
+    for (const w of [m.lltv, m.totalSupplyAssets, m.totalBorrowAssets, m.totalBorrowShares, m.oraclePrice]) {
+      buf.set(w, o + 32 - w.length)
+      o += 32
+    }
+  }
+  for (const r of reserves) {
+    buf.set(r.asset, o)
+    view.setUint32(o + 20, r.liquidationThresholdBps)
+    view.setUint32(o + 24, r.liquidationBonusBps)
+    view.setUint32(o + 28, r.liquidationProtocolFeeBps)
+    buf.set(r.price, o + 64 - r.price.length)
+    o += PACKED_RESERVE_BYTES
   }
   return createHash('sha256').update(buf).digest()
 }
@@ -139,7 +193,7 @@ function digestOf(domainSeparator: Uint8Array, structHash: Uint8Array): Uint8Arr
 
 /** EIP-712 `hashStruct(HealthSnapshot)`. */
 export function healthSnapshotStructHash(s: WireHealthSnapshot, accountsHash = healthAccountsHash(s.accounts)): Uint8Array {
-  const enc = new Uint8Array(12 * 32)
+  const enc = new Uint8Array(14 * 32)
   enc.set(HEALTH_SNAPSHOT_TYPEHASH, 0)
   putUint(enc, 1, s.chainId)
   putUint(enc, 2, s.protocol)
@@ -152,6 +206,8 @@ export function healthSnapshotStructHash(s: WireHealthSnapshot, accountsHash = h
   putUint(enc, 9, s.parts)
   putUint(enc, 10, s.accounts.length)
   putBytes(enc, 11, accountsHash)
+  putUint(enc, 12, s.blockTimestamp ?? 0)
+  putBytes(enc, 13, marketStateHash(s))
   return keccak256(enc, 'bytes')
 }
 
@@ -211,6 +267,8 @@ export function healthSnapshotTypedData(domain: SigningDomain, s: WireHealthSnap
       parts: s.parts,
       accountCount: s.accounts.length,
       accountsHash: bytesToHex(healthAccountsHash(s.accounts)) as Hex,
+      blockTimestamp: BigInt(s.blockTimestamp ?? 0),
+      marketStateHash: bytesToHex(marketStateHash(s)) as Hex,
     },
   }
 }

@@ -3,20 +3,36 @@ import { bytesToHex, createPublicClient, createWalletClient, http, type Address,
 import { privateKeyToAccount } from 'viem/accounts'
 import { getArtifact } from '../../../contracts/artifacts.js'
 import { startAnvil, type Anvil } from '../../../chains/devnet/anvil.js'
-import { PayloadKind, bytesToAmount, type WireHealthSnapshot, type WireLiquiditySnapshot } from '../../../protocol/proto/codec.js'
+import { PayloadKind, bytesToAmount, healthSnapshotToWire, type WireHealthSnapshot, type WireLiquiditySnapshot } from '../../../protocol/proto/codec.js'
 import { createDomainSeparator, healthSnapshotDigest, liquiditySnapshotDigest } from '../../../protocol/signing/eip712.js'
 import { createOperatorSigner, signPayload } from '../../../protocol/signing/envelope.js'
-import { TEST_KEYS, makeWireHealthSnapshot, makeWireLiquiditySnapshot } from '../../unit/gossip/fixtures.js'
+import { TEST_KEYS, makeAaveHealthSnapshot, makeWireHealthSnapshot, makeWireLiquiditySnapshot } from '../../unit/gossip/fixtures.js'
 
 const health = (s: WireHealthSnapshot) => [
   {
     chainId: BigInt(s.chainId), protocol: s.protocol, market: bytesToHex(s.market), blockNumber: BigInt(s.blockNumber),
     blockHash: bytesToHex(s.blockHash), observedAt: BigInt(s.observedAt), full: s.full, part: s.part, parts: s.parts,
+    blockTimestamp: BigInt(s.blockTimestamp ?? 0),
   },
   s.accounts.map((a) => ({
     borrower: bytesToHex(a.borrower), collateral: bytesToAmount(a.collateral), borrowAssets: bytesToAmount(a.borrowAssets),
     healthFactor: bytesToAmount(a.healthFactor), liquidatable: a.liquidatable, maxSeizable: bytesToAmount(a.maxSeizable),
+    borrowShares: bytesToAmount(a.borrowShares ?? new Uint8Array(0)),
+    balances: (a.balances ?? []).map((b) => ({ reserve: b.reserve, collateral: bytesToAmount(b.collateral), debt: bytesToAmount(b.debt) })),
   })),
+  {
+    morpho: s.morpho
+      ? [{
+          loanToken: bytesToHex(s.morpho.loanToken), collateralToken: bytesToHex(s.morpho.collateralToken), lltv: bytesToAmount(s.morpho.lltv),
+          totalSupplyAssets: bytesToAmount(s.morpho.totalSupplyAssets), totalBorrowAssets: bytesToAmount(s.morpho.totalBorrowAssets),
+          totalBorrowShares: bytesToAmount(s.morpho.totalBorrowShares), oraclePrice: bytesToAmount(s.morpho.oraclePrice),
+        }]
+      : [],
+    aaveReserves: (s.aaveReserves ?? []).map((r) => ({
+      asset: bytesToHex(r.asset), liquidationThresholdBps: r.liquidationThresholdBps, liquidationBonusBps: r.liquidationBonusBps,
+      liquidationProtocolFeeBps: r.liquidationProtocolFeeBps, price: bytesToAmount(r.price),
+    })),
+  },
 ] as const
 const liquidity = (s: WireLiquiditySnapshot) => [
   {
@@ -56,8 +72,9 @@ describe('EIP-712 snapshot signatures on a chain (anvil)', function () {
     const sep = createDomainSeparator(domain)
     assert.equal(await call('domainSeparator', []), bytesToHex(sep))
     const signer = createOperatorSigner(TEST_KEYS[3])
-    for (const n of [0, 1, 12]) {
-      const s = makeWireHealthSnapshot({ n, seed: `chain${n}` })
+    for (const n of [0, 1, 12, -3]) {
+      // n < 0: an Aave snapshot of |n| users (reserves and per-reserve balances).
+      const s = n < 0 ? healthSnapshotToWire(makeAaveHealthSnapshot({ n: -n, seed: `chain${n}` })) : makeWireHealthSnapshot({ n, seed: `chain${n}` })
       s.full = n % 2 === 0
       s.part = 1
       s.parts = 3

@@ -54,6 +54,8 @@ export function makeHealthSnapshot(opts: { chainId?: number; blockNumber?: bigin
       healthFactor: hf,
       liquidatable: hf < 10n ** 18n,
       maxSeizable: hf < 10n ** 18n ? 3n * 10n ** 20n : 0n,
+      borrowShares: (8n * 10n ** 20n + BigInt(i) * 7n) * 10n ** 6n,
+      balances: [],
     }
   })
   return {
@@ -67,6 +69,43 @@ export function makeHealthSnapshot(opts: { chainId?: number; blockNumber?: bigin
     part: 0,
     parts: 1,
     accounts,
+    blockTimestamp: 1_700_000_000n + (opts.blockNumber ?? 100n) * 12n,
+    aaveReserves: [],
+    morpho: {
+      loanToken: hexOf(`${seed}/loan`, 20) as Address,
+      collateralToken: hexOf(`${seed}/coll`, 20) as Address,
+      lltv: 86n * 10n ** 16n,
+      totalSupplyAssets: 10n ** 30n,
+      totalBorrowAssets: 10n ** 28n,
+      totalBorrowShares: 10n ** 34n,
+      oraclePrice: 3000n * 10n ** 24n,
+    },
+  }
+}
+
+/** An Aave V3 HealthSnapshot of `n` users over two reserves (one collateral, one debt). */
+export function makeAaveHealthSnapshot(opts: { chainId?: number; blockNumber?: bigint; observedAt?: number; n?: number; seed?: string } = {}): HealthSnapshot {
+  const base = makeHealthSnapshot({ ...opts, seed: opts.seed ?? 'aave' })
+  const seed = opts.seed ?? 'aave'
+  const weth = hexOf(`${seed}/weth`, 20) as Address
+  const usdc = hexOf(`${seed}/usdc`, 20) as Address
+  const { morpho: _morpho, ...rest } = base
+  return {
+    ...rest,
+    protocol: LendingProtocol.aaveV3,
+    market: `0x${'00'.repeat(12)}${hexOf(`${seed}/pool`, 20).slice(2)}` as Hex,
+    aaveReserves: [
+      { asset: weth, liquidationThresholdBps: 8250, liquidationBonusBps: 10500, liquidationProtocolFeeBps: 1000, price: 3000n * 10n ** 8n },
+      { asset: usdc, liquidationThresholdBps: 8000, liquidationBonusBps: 10450, liquidationProtocolFeeBps: 1000, price: 10n ** 8n },
+    ],
+    accounts: base.accounts.map((a, i) => ({
+      ...a,
+      borrowShares: 0n,
+      balances: [
+        { asset: weth, collateral: 10n ** 18n + BigInt(i), debt: 0n },
+        { asset: usdc, collateral: 0n, debt: 2_000_000_000n + BigInt(i) },
+      ],
+    })),
   }
 }
 export const makeWireHealthSnapshot = (opts: Parameters<typeof makeHealthSnapshot>[0] = {}): WireHealthSnapshot =>

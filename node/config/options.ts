@@ -1,0 +1,71 @@
+/**
+ * From the validated configuration to the options of each module (what the daemon passes on).
+ */
+import { join } from 'node:path'
+import type { PrivateKey } from '@libp2p/interface'
+import type { Address } from 'viem'
+import type { ChainClientOptions } from '../../chains/evm/client.js'
+import type { SigningDomain } from '../../protocol/signing/eip712.js'
+import type { GossipNodeOptions } from '../gossip/node.js'
+import type { P2POptions } from '../p2p/host.js'
+import { defaultQuorum, type ChainConfig, type NodeConfig } from './schema.js'
+
+/** The EIP-712 domain of the network: the hub chain id and the hub contract, when configured. */
+export function signingDomainOf(c: NodeConfig): SigningDomain {
+  return {
+    ...(c.network.hubChainId !== undefined ? { chainId: c.network.hubChainId } : {}),
+    ...(c.network.hub !== undefined ? { verifyingContract: c.network.hub as Address } : {}),
+  }
+}
+
+/** Quorum of the operator set: `network.quorum`, else 2f+1. */
+export function quorumOf(c: NodeConfig): number {
+  return c.network.quorum ?? defaultQuorum(c.network.operators.length)
+}
+
+/** libp2p host options (`createLiqnetHost`), without the identity key and topics. */
+export function p2pOptionsOf(c: NodeConfig): Omit<P2POptions, 'privateKey' | 'topics'> {
+  return {
+    listen: c.p2p.listen,
+    announce: c.p2p.announce.length ? c.p2p.announce : undefined,
+    staticPeers: c.p2p.peers,
+    directPeers: c.p2p.directPeers,
+    bootstrap: c.p2p.bootstrap,
+    redialIntervalMs: c.p2p.redialIntervalMs,
+    inboundConnectionThreshold: c.p2p.inboundConnectionThreshold,
+    maxConnections: c.p2p.maxConnections,
+  }
+}
+
+/** Where the level store lives inside the data directory. */
+export const storePathOf = (c: NodeConfig): string => join(c.dataDir, 'store')
+
+/** Options of `createGossipNode` (node/gossip/node.ts). */
+export function gossipNodeOptionsOf(c: NodeConfig, privateKey: PrivateKey): GossipNodeOptions {
+  return {
+    privateKey,
+    storePath: storePathOf(c),
+    chainIds: c.chains.map((ch) => ch.chainId),
+    operators: c.network.operators as Address[],
+    domain: signingDomainOf(c),
+    p2p: p2pOptionsOf(c),
+    validator: { maxAgeMs: c.gossip.maxAgeMs, maxFutureMs: c.gossip.maxFutureMs, maxBlocksAhead: c.gossip.maxBlocksAhead, maxBlocksBehind: c.gossip.maxBlocksBehind },
+    prune: {
+      maxAgeMs: c.store.maxAgeMs,
+      maxAccounts: c.store.maxAccounts,
+      maxHistoryBlocksPerScope: c.store.maxHistoryBlocksPerScope,
+      maxEvidence: c.store.maxEvidence,
+      intervalMs: c.store.pruneIntervalMs,
+    },
+  }
+}
+
+/** Options of `createChainClient` (chains/evm/client.ts) for one configured chain. */
+export function chainClientOptionsOf(chain: ChainConfig): ChainClientOptions {
+  return { chainId: chain.chainId, rpcUrls: chain.rpcUrls, wsUrls: chain.wsUrls, timeoutMs: chain.timeoutMs, retryCount: chain.retryCount, name: chain.name }
+}
+
+/** Publisher thresholds (node/publish/publisher.ts). */
+export function publisherThresholdsOf(c: NodeConfig): { nearLiquidationHfWad: bigint; fullRefreshMs: number } {
+  return { nearLiquidationHfWad: BigInt(c.publish.nearLiquidationHfWad), fullRefreshMs: c.publish.fullRefreshMs }
+}
