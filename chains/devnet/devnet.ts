@@ -454,6 +454,9 @@ async function deployNetworkSettlement(
       eid: c.eid,
       client: devnetClient({ name: c.name, chainId: c.chainId, rpcUrl: anvils[i].rpcUrl }),
       endpoint: base[i].layerzero.endpoint,
+      ...(base[i].aave
+        ? { aave: { addressesProvider: base[i].aave!.addressesProvider, assets: Object.keys(base[i].aave!.reserves).map((sym) => base[i].tokens[sym].address) } }
+        : {}),
       setBalance: async (address, wei) => {
         await anvils[i].request('anvil_setBalance', [address, `0x${wei.toString(16)}`])
       },

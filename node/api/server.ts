@@ -115,7 +115,6 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     onDrop: (reason) => metrics?.streamDropped.inc({ reason }),
     onCount: (n) => metrics?.subscribers.set(n),
   })
-  const now = o.now ?? Date.now
 
   const app = Fastify({ logger: false })
   await app.register(fastifyWebsocket, { options: { maxPayload: 4096 } })
@@ -241,7 +240,6 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     unsubscribePlans?.()
     throw err
   }
-  void now
   return {
     url: `http://${o.host}:${port}`,
     port,

@@ -27,7 +27,16 @@ export type OutboxState = 'scheduled' | 'sending' | 'landed' | 'skipped' | 'fail
 export const finalOutboxStates: readonly OutboxState[] = ['landed', 'skipped', 'failed']
 
 /** One signed transaction of a submission (replacements share the nonce). Fees in wei per gas. */
-export type OutboxAttempt = { hash: Hex; raw: Hex; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint; sentAt: number }
+export type OutboxAttempt = {
+  hash: Hex
+  raw: Hex
+  maxFeePerGas: bigint
+  maxPriorityFeePerGas: bigint
+  /** ms epoch when it was signed. */
+  sentAt: number
+  /** A cancellation (self-transfer on the nonce) rather than submitPlan. */
+  cancel?: boolean
+}
 
 /** The persisted state of one plan's submission. */
 export type OutboxRecord = {

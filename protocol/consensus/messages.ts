@@ -180,16 +180,27 @@ function signedToWire(s: SignedQbftMessage, field: string): Record<string, unkno
   if (typeof s.signer !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(s.signer)) throw new QbftEncodeError(`${field}.signer`, 'must be a 20-byte address')
   if (!(s.signature instanceof Uint8Array) || s.signature.length !== 65) throw new QbftEncodeError(`${field}.signature`, 'must be 65 bytes')
   const m = s.message
-  return {
+  // Canonical: default values (0, empty bytes) are omitted, as the decoder's re-encoding does.
+  return compact({
     kind: m.kind,
-    height: m.height.toString(),
+    height: m.height === 0n ? undefined : m.height.toString(),
     round: m.round,
     digest: digestToWire(m.digest),
     preparedRound: m.preparedRound,
     preparedDigest: digestToWire(m.preparedDigest),
     signer: hexToBytes(s.signer),
     signature: s.signature,
+  })
+}
+
+/** Drops undefined, 0, empty-bytes and empty-list fields (proto3 defaults). */
+function compact(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined || v === 0 || (v instanceof Uint8Array && v.length === 0) || (Array.isArray(v) && v.length === 0)) continue
+    out[k] = v
   }
+  return out
 }
 
 function bytes65(b: Uint8Array, field: string): Uint8Array {
@@ -238,7 +249,7 @@ export function encodePacket(p: QbftPacket): Uint8Array {
     default:
       throw new QbftEncodeError('type', 'unknown packet type')
   }
-  return consensusProtoTypes.QbftPacket.encode(obj).finish()
+  return consensusProtoTypes.QbftPacket.encode(compact(obj)).finish()
 }
 
 // ---------------------------------------------------------------- decoding
@@ -312,6 +323,21 @@ function checkCount(n: number, limits: DecodeLimits, field: string): void {
  * @throws QbftDecodeError with code MALFORMED, OVERSIZED or TOO_MANY_JUSTIFICATIONS.
  */
 export function decodePacket(bytes: Uint8Array, limits: DecodeLimits): QbftPacket {
+  const packet = decodeFields(bytes, limits)
+  // Canonical: the bytes must be exactly what encodePacket writes for the decoded packet
+  // (ascending fields, no default values, no unknown fields, minimal varints).
+  let again: Uint8Array
+  try {
+    again = encodePacket(packet)
+  } catch (err) {
+    throw new QbftDecodeError('MALFORMED', 'unencodable QbftPacket', { cause: err })
+  }
+  if (!equalBytes(again, bytes))
+    throw new QbftDecodeError('MALFORMED', 'not the canonical encoding (field order, default values, unknown fields or varints)')
+  return packet
+}
+
+function decodeFields(bytes: Uint8Array, limits: DecodeLimits): QbftPacket {
   if (!(bytes instanceof Uint8Array)) throw new QbftDecodeError('MALFORMED', 'input is not bytes')
   if (bytes.length > limits.maxPacketBytes)
     throw new QbftDecodeError('OVERSIZED', `${bytes.length} bytes, more than ${limits.maxPacketBytes}`)
@@ -322,14 +348,6 @@ export function decodePacket(bytes: Uint8Array, limits: DecodeLimits): QbftPacke
   } catch (err) {
     throw new QbftDecodeError('MALFORMED', 'not a protobuf QbftPacket', { cause: err })
   }
-  let again: Uint8Array
-  try {
-    again = type.encode(msg).finish()
-  } catch (err) {
-    throw new QbftDecodeError('MALFORMED', 'unencodable QbftPacket', { cause: err })
-  }
-  if (!equalBytes(again, bytes))
-    throw new QbftDecodeError('MALFORMED', 'not the canonical encoding (field order, default values, unknown fields or varints)')
   const m = msg as unknown as Decoded
   const value = view(m.value)
   if (value.length > limits.maxValueBytes)

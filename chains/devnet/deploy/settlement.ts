@@ -3,11 +3,12 @@
  * LiquidationSpoke on every other chain, wired over the chains' LayerZero EndpointV2 + SimpleMessageLib:
  * - the hub gets the operator set and quorum 2f+1, a peer per spoke and enforced options for legs (lzReceive gas);
  * - each spoke gets the hub as its only peer, enforced options for receipts, and ETH to pay receipt fees;
+ * - Aave V3 reserves get flash loans enabled (legs fund `liquidationCall` with `flashLoanSimple`);
  * - every contract sends proceeds and leftover collateral to the devnet reserve (anvil account 3).
  * All set-up transactions of one chain go out as one pipeline from the deployer (addresses predicted from nonces).
  */
 import { padHex, parseEther, type Address, type Hex, type PublicClient } from 'viem'
-import { liquidationHubAbi, liquidationSpokeAbi } from '../../../contracts/out/abis.js'
+import { aavePoolAddressesProviderAbi, aavePoolConfiguratorAbi, liquidationHubAbi, liquidationSpokeAbi } from '../../../contracts/out/abis.js'
 import { lzReceiveOptions } from '../../bridges/layerzero/options.js'
 import { BaseError } from '../../../protocol/errors.js'
 import { TxPipeline } from './common.js'
@@ -43,6 +44,8 @@ export type SettlementChainInput = {
   eid: number
   client: PublicClient
   endpoint: Address
+  /** Aave V3 on the chain: flash loans are enabled on these reserves (legs borrow the debt token with flashLoanSimple). */
+  aave?: { addressesProvider: Address; assets: Address[] }
   /** Sets a balance (anvil_setBalance), to fund spokes. */
   setBalance: (address: Address, wei: bigint) => Promise<void>
 }
@@ -95,6 +98,11 @@ export async function deploySettlement(p: DeploySettlementParameters): Promise<R
   const spokeWei = p.spokeWei ?? parseEther('10')
   const account = { address: p.owner, type: 'json-rpc' as const }
   const pipes = await Promise.all(p.chains.map((c) => new TxPipeline({ client: c.client, account }).init()))
+  const configurators = await Promise.all(
+    p.chains.map((c) =>
+      c.aave ? c.client.readContract({ address: c.aave.addressesProvider, abi: aavePoolAddressesProviderAbi, functionName: 'getPoolConfigurator' }) : undefined,
+    ),
+  )
 
   // Deployments first (addresses known at once), then the wiring, in one pipeline per chain.
   const address = new Map<string, Address>()
@@ -105,6 +113,12 @@ export async function deploySettlement(p: DeploySettlementParameters): Promise<R
         ? pipes[i].deploy('LiquidationHub', [c.endpoint, p.owner, p.operators, p.quorum, reserve], { gas: 8_000_000n, label: 'deploy LiquidationHub' })
         : pipes[i].deploy('LiquidationSpoke', [c.endpoint, p.owner, hubChain.eid, reserve], { gas: 6_000_000n, label: `deploy LiquidationSpoke on ${c.name}` }),
     )
+  })
+  p.chains.forEach((c, i) => {
+    const configurator = configurators[i]
+    for (const asset of c.aave?.assets ?? []) {
+      pipes[i].call({ address: configurator!, abi: aavePoolConfiguratorAbi, functionName: 'setReserveFlashLoaning', args: [asset, true], gas: 200_000n, label: `setReserveFlashLoaning(${asset}) on ${c.name}` })
+    }
   })
   const hub = address.get(hubChain.name)!
   const spokes = p.chains.filter((c) => c !== hubChain)

@@ -34,6 +34,8 @@ import {
 
 /** Every settlement ABI item (errors of hub, spoke, endpoint) for decoding reverts and failure reasons. */
 export const settlementAbi = [...liquidationHubAbi, ...liquidationSpokeAbi.filter((i) => i.type === 'error' || i.type === 'event'), ...endpointV2Abi.filter((i) => i.type === 'error')] as Abi
+/** EndpointV2's ABI plus the settlement contracts' errors (what a delivery can revert with). */
+export const deliveryAbi = [...endpointV2Abi, ...liquidationHubAbi.filter((i) => i.type === 'error'), ...liquidationSpokeAbi.filter((i) => i.type === 'error')] as Abi
 
 export const hubOf = (c: DevnetChain): Address => c.deployment.settlement.hub!
 export const spokeOf = (c: DevnetChain): Address => c.deployment.settlement.spoke!
@@ -123,7 +125,7 @@ export function deliverPacket(tx: TxPipeline, dst: DevnetChain, p: LzPacketSent)
   tx.call({ address: dst.deployment.layerzero.receiveLib, abi: simpleMessageLibAbi, functionName: 'validatePacket', args: [packet.encoded], gas: 500_000n, label: `validatePacket ${packet.guid}` })
   tx.call({
     address: dst.deployment.layerzero.endpoint,
-    abi: settlementAbi,
+    abi: deliveryAbi,
     functionName: 'lzReceive',
     args: [{ srcEid: packet.srcEid, sender: packet.sender, nonce: packet.nonce }, packet.receiverAddress, packet.guid, packet.message, '0x'],
     gas: (p.lzReceive?.gas ?? 1_000_000n) + 100_000n,

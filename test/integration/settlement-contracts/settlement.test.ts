@@ -95,6 +95,7 @@ describe('settlement contracts (3 anvil chains, LayerZero V2)', function () {
     await devnet?.stop()
   })
 
+  describe('deployment', () => {
   it('is deployed and wired as the scenario says', async () => {
     const client = devnetClient(hub)
     const [ops, quorum, epoch] = await Promise.all([
@@ -109,6 +110,9 @@ describe('settlement contracts (3 anvil chains, LayerZero V2)', function () {
     assert.equal(peer, addressToBytes32(hubOf(hub)))
   })
 
+  })
+
+  describe('settlement', () => {
   it('executes a certified plan with legs on three chains; both spokes’ receipts reach the hub', async () => {
     const reserve = hub.deployment.settlement.reserve
     const plan: SettlementPlan = {
@@ -168,9 +172,14 @@ describe('settlement contracts (3 anvil chains, LayerZero V2)', function () {
     await expectRevert(() => deliver(submitted, alpha), 'LZ_PathNotVerifiable')
   })
 
+  })
+
+  describe('replay', () => {
   it('refuses a replayed height', async () => {
     const plan: SettlementPlan = { height: 1n, legs: [await morphoLeg(alpha, 0, 'morpho-below-2', WETH('0.1'))] }
     await expectRevert(() => simulateSubmit(hub, plan, sealPlan(plan, hub, keys.slice(0, 3)), submitter, parseEther('1')), 'HeightAlreadySubmitted')
+  })
+
   })
 
   describe('seal checks', () => {
@@ -214,6 +223,7 @@ describe('settlement contracts (3 anvil chains, LayerZero V2)', function () {
     })
   })
 
+  describe('failing legs', () => {
   it('reports failing legs with failure receipts: healthy again, slippage bound, deadline passed', async () => {
     const past = (await devnetClient(alpha).getBlock()).timestamp - 1n
     const plan: SettlementPlan = {
@@ -246,6 +256,9 @@ describe('settlement contracts (3 anvil chains, LayerZero V2)', function () {
     assert.deepEqual([settled.args.executed, settled.args.failed], [0, 3])
   })
 
+  })
+
+  describe('outsiders', () => {
   it('refuses messages that do not come from the hub, and calls from outsiders', async () => {
     // An outsider deploys its own hub on the hub chain (its own operators), points it at alpha's spoke, submits a plan.
     const outsiderKey = keccak256(stringToBytes('liqnet-test/outsider-owner')) as Hex
@@ -289,6 +302,9 @@ describe('settlement contracts (3 anvil chains, LayerZero V2)', function () {
     await expectRevert(() => alphaClient.simulateContract({ address: spoke, abi: liquidationSpokeAbi, functionName: 'withdrawNative', args: [from, 1n], account: from }), 'OwnableUnauthorizedAccount')
   })
 
+  })
+
+  describe('operator set', () => {
   it('changes the operator set only with a quorum of the current set', async () => {
     const next = devnetOperatorKeys(7)
     const newOps = next.map((k) => k.address)
@@ -314,5 +330,6 @@ describe('settlement contracts (3 anvil chains, LayerZero V2)', function () {
     await expectRevert(() => simulateSubmit(hub, plan, sealPlan(plan, hub, newKeys.slice(0, 4)), submitter, parseEther('1')), 'TooFewSeals')
     await simulateSubmit(hub, plan, sealPlan(plan, hub, newKeys.slice(2, 7)), submitter, parseEther('1'))
     assert.equal(zeroAddress.length, 42)
+  })
   })
 })
