@@ -165,13 +165,16 @@ function parseJson(raw: string): unknown {
   }
 }
 
+/** Marks lists built from indexed keys (`LIQNET_CHAINS__0__...`): merged element-wise, not replaced. */
+const INDEXED = Symbol('indexed')
+
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
   let o: Record<string, unknown> | unknown[] = target
   for (let i = 0; i < path.length - 1; i++) {
     const seg = path[i]
     const nextIsIndex = /^\d+$/.test(path[i + 1])
     const cur = (o as Record<string, unknown>)[seg]
-    if (typeof cur !== 'object' || cur === null) (o as Record<string, unknown>)[seg] = nextIsIndex ? [] : {}
+    if (typeof cur !== 'object' || cur === null) (o as Record<string, unknown>)[seg] = nextIsIndex ? Object.assign([], { [INDEXED]: true }) : {}
     o = (o as Record<string, unknown>)[seg] as Record<string, unknown>
   }
   ;(o as Record<string, unknown>)[path[path.length - 1]] = value
@@ -280,11 +283,11 @@ export function mergeConfig(base: Record<string, unknown>, over: Record<string, 
   const out: Record<string, unknown> = { ...base }
   for (const [k, v] of Object.entries(over)) {
     if (isPlainObject(v) && isPlainObject(out[k])) out[k] = mergeConfig(out[k] as Record<string, unknown>, v)
-    else if (Array.isArray(v) && Array.isArray(out[k]) && v.some((x) => x === undefined)) {
+    else if (Array.isArray(v) && Array.isArray(out[k]) && (v as unknown as { [INDEXED]?: boolean })[INDEXED]) {
       // Sparse list from indexed keys (LIQNET_CHAINS__1__...): merge element-wise.
       const list = [...(out[k] as unknown[])]
       v.forEach((x, i) => {
-        if (x !== undefined) list[i] = isPlainObject(x) && isPlainObject(list[i]) ? mergeConfig(list[i] as Record<string, unknown>, x) : x
+        if (x !== undefined && x !== null) list[i] = isPlainObject(x) && isPlainObject(list[i]) ? mergeConfig(list[i] as Record<string, unknown>, x) : x
       })
       out[k] = list
     } else out[k] = v
@@ -323,25 +326,31 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     for (const [k, v] of l.sources) sources.set(k, v)
   }
   const parsed = nodeConfigSchema.safeParse(merged)
-  if (!parsed.success) problems.push(...parsed.error.issues.flatMap((issue) => issueProblems(issue, sources)))
+  if (!parsed.success) problems.push(...parsed.error.issues.flatMap((issue) => issueProblems(issue, sources, merged)))
   if (problems.length || !parsed.success) throw new ConfigError(problems)
   const baseDir = options.file ? dirname(resolve(options.file)) : resolve(options.cwd ?? process.cwd())
   return { config: resolvePaths(parsed.data, baseDir), sources, baseDir }
 }
 
-function issueProblems(issue: z.core.$ZodIssue, sources: Map<string, string>): ConfigProblem[] {
+function issueProblems(issue: z.core.$ZodIssue, sources: Map<string, string>, input: Record<string, unknown>): ConfigProblem[] {
   const path = issue.path.map(String)
   const sourceOf = (p: string[]) => {
     for (let n = p.length; n > 0; n--) {
       const s = sources.get(p.slice(0, n).join('.'))
       if (s) return s
     }
+    const prefix = `${p.join('.')}.`
+    for (const [k, s] of sources) if (k.startsWith(prefix)) return s
     return undefined
   }
+  const valueAt = (p: string[]) => p.reduce<unknown>((o, seg) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[seg] : undefined), input)
   if (issue.code === 'unrecognized_keys')
     return issue.keys.map((k) => ({ path: [...path, k].join('.'), message: 'unknown key', source: sourceOf([...path, k]) }))
   let message = issue.message
-  if (issue.code === 'invalid_type' && issue.input === undefined) message = `required (${issue.expected})`
+  if (issue.code === 'invalid_type') {
+    const v = valueAt(path)
+    message = v === undefined ? `required (${issue.expected})` : `expected ${issue.expected}, got ${JSON.stringify(v)}`
+  }
   return [{ path: path.join('.'), message, source: sourceOf(path) }]
 }
 

@@ -34,6 +34,8 @@ import {
 
 /** Every settlement ABI item (errors of hub, spoke, endpoint) for decoding reverts and failure reasons. */
 export const settlementAbi = [...liquidationHubAbi, ...liquidationSpokeAbi.filter((i) => i.type === 'error' || i.type === 'event'), ...endpointV2Abi.filter((i) => i.type === 'error')] as Abi
+/** SimpleMessageLib's ABI plus EndpointV2's errors (what validatePacket can revert with). */
+export const validateAbi = [...simpleMessageLibAbi, ...endpointV2Abi.filter((i) => i.type === 'error')] as Abi
 /** EndpointV2's ABI plus the settlement contracts' errors (what a delivery can revert with). */
 export const deliveryAbi = [...endpointV2Abi, ...liquidationHubAbi.filter((i) => i.type === 'error'), ...liquidationSpokeAbi.filter((i) => i.type === 'error')] as Abi
 
@@ -122,7 +124,7 @@ export async function deliver(receipt: TransactionReceipt, dst: DevnetChain): Pr
 /** Queues the two relayer transactions of one packet on `tx` (a pipeline from the relayer on `dst`). */
 export function deliverPacket(tx: TxPipeline, dst: DevnetChain, p: LzPacketSent): void {
   const { packet } = p
-  tx.call({ address: dst.deployment.layerzero.receiveLib, abi: simpleMessageLibAbi, functionName: 'validatePacket', args: [packet.encoded], gas: 500_000n, label: `validatePacket ${packet.guid}` })
+  tx.call({ address: dst.deployment.layerzero.receiveLib, abi: validateAbi, functionName: 'validatePacket', args: [packet.encoded], gas: 500_000n, label: `validatePacket ${packet.guid}` })
   tx.call({
     address: dst.deployment.layerzero.endpoint,
     abi: deliveryAbi,

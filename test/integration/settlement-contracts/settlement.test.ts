@@ -280,7 +280,8 @@ describe('settlement contracts (3 anvil chains, LayerZero V2)', function () {
     tx2.call({ address: fake, abi: liquidationHubAbi, functionName: 'submitPlan', args: [plan, seal], value: parseEther('0.01'), gas: 3_000_000n })
     const [sent] = await tx2.flush()
     assert.equal(packetsTo(sent, alpha.eid).length, 1)
-    await expectRevert(() => deliver(sent, alpha), 'OnlyPeer')
+    // The endpoint asks the spoke (allowInitializePath: only its peer, the hub) and refuses to verify the packet.
+    await expectRevert(() => deliver(sent, alpha), 'LZ_PathNotInitializable')
     const status = await devnetClient(alpha).readContract({ address: spokeOf(alpha), abi: liquidationSpokeAbi, functionName: 'legStatus', args: [7n, 0] })
     assert.equal(status, LegStatus.None)
 

@@ -6,6 +6,7 @@ import { createOperatorSigner, openEnvelope } from '../../../protocol/signing/en
 import { GossipAction } from '../../../node/gossip/errors.js'
 import { SnapshotPublisher, type MarketHealth, type PoolLiquidity } from '../../../node/publish/publisher.js'
 import { aaveAccountHealth, aaveMarketId, groupByMarket } from '../../../node/publish/chains-source.js'
+import { MAX_HEALTH_MESSAGE_BYTES } from '../../../protocol/limits.js'
 import { TEST_KEYS, hexOf } from './fixtures.js'
 
 const WAD = 10n ** 18n
@@ -17,7 +18,7 @@ function account(i: number, hf: bigint): AccountHealth {
   return { borrower: hexOf(`pub/b/${i}`, 20) as Address, collateral: 1000n + BigInt(i), borrowAssets: 500n, healthFactor: hf, liquidatable: hf < WAD, maxSeizable: hf < WAD ? 10n : 0n }
 }
 
-function setup(opts: { accounts: () => AccountHealth[]; pools?: () => PoolLiquidity[]; maxAccountsPerMessage?: number; fullRefreshMs?: number }) {
+function setup(opts: { accounts: () => AccountHealth[]; pools?: () => PoolLiquidity[]; maxAccountsPerMessage?: number; fullRefreshMs?: number; liquidityEveryBlock?: boolean }) {
   let now = 1_000_000
   const sent: { type: string; bytes: Uint8Array }[] = []
   const publisher = new SnapshotPublisher({
@@ -32,6 +33,7 @@ function setup(opts: { accounts: () => AccountHealth[]; pools?: () => PoolLiquid
     domainSeparator: sep,
     fullRefreshMs: opts.fullRefreshMs ?? 10_000,
     maxAccountsPerMessage: opts.maxAccountsPerMessage,
+    liquidityEveryBlock: opts.liquidityEveryBlock,
     now: () => now,
   })
   const decoded = () => sent.filter((s) => s.type === 'health').map((s) => openEnvelope(s.bytes, sep)).map((o) => (o.payload.kind === PayloadKind.healthSnapshot ? healthSnapshotFromWire(o.payload.snapshot) : undefined)!)
@@ -64,15 +66,50 @@ describe('snapshot publisher', () => {
     assert.deepEqual(d.map((s) => [s.part, s.parts, s.accounts.length]), [[0, 3, 10], [1, 3, 10], [2, 3, 5]])
   })
 
-  it('publishes liquidity when reserves change or at a full refresh', async () => {
-    let r0 = 100n
-    const pool = (): PoolLiquidity[] => [{ venue: Venue.uniswapV2, pair: hexOf('pair', 20) as Address, token0: '0x0000000000000000000000000000000000000001', token1: '0x0000000000000000000000000000000000000002', reserve0: r0, reserve1: 200n, depth: [{ zeroForOne: true, impactBps: 100, amountIn: 1n, amountOut: 1n }] }]
-    const t = setup({ accounts: () => [], pools: pool })
-    await t.publisher.onBlock(1, 1n)
-    await t.publisher.onBlock(1, 2n)
-    r0 = 101n
-    await t.publisher.onBlock(1, 3n)
-    assert.equal(t.sent.filter((s) => s.type === 'liquidity').length, 2)
+  it('publishes liquidity every block by default; optionally only when reserves change or at a full refresh', async () => {
+    for (const [liquidityEveryBlock, expected] of [[undefined, 3], [false, 2]] as const) {
+      let r0 = 100n
+      const pool = (): PoolLiquidity[] => [{ venue: Venue.uniswapV2, pair: hexOf('pair', 20) as Address, token0: '0x0000000000000000000000000000000000000001', token1: '0x0000000000000000000000000000000000000002', reserve0: r0, reserve1: 200n, depth: [{ zeroForOne: true, impactBps: 100, amountIn: 1n, amountOut: 1n }] }]
+      const t = setup({ accounts: () => [], pools: pool, liquidityEveryBlock })
+      await t.publisher.onBlock(1, 1n)
+      await t.publisher.onBlock(1, 2n)
+      r0 = 101n
+      await t.publisher.onBlock(1, 3n)
+      assert.equal(t.sent.filter((s) => s.type === 'liquidity').length, expected)
+    }
+  })
+
+  it('carries the block timestamp and the market state in every part, and splits Aave accounts with balances by size', async () => {
+    const weth = '0x00000000000000000000000000000000000000e1' as Address
+    const usdc = '0x00000000000000000000000000000000000000e2' as Address
+    const others = ['0x00000000000000000000000000000000000000e3', '0x00000000000000000000000000000000000000e4'] as Address[]
+    const aaveReserves = [usdc, weth, ...others].map((asset) => ({ asset, liquidationThresholdBps: 8000, liquidationBonusBps: 10450, liquidationProtocolFeeBps: 1000, price: 10n ** 8n }))
+    const big = (2n ** 255n) | 1n
+    const accounts = Array.from({ length: 1000 }, (_, i) => ({
+      ...account(i, 9n * WAD / 10n),
+      balances: [weth, usdc, ...others].map((asset) => ({ asset, collateral: big, debt: big })),
+    }))
+    const sent: Uint8Array[] = []
+    const publisher = new SnapshotPublisher({
+      source: {
+        async read(chainId, blockNumber) {
+          return { block: { chainId, blockNumber, blockHash: hexOf('b', 32) as Hex, timestamp: 1_700_000_123n }, health: [{ protocol: LendingProtocol.aaveV3, market, accounts, aaveReserves }], liquidity: [] }
+        },
+      },
+      sink: { publish: async (_topic, bytes) => (sent.push(bytes), { action: GossipAction.ACCEPT } as never) },
+      signer,
+      domainSeparator: sep,
+    })
+    await publisher.onBlock(1, 7n)
+    assert.ok(sent.length >= 2, `${sent.length} parts`)
+    assert.ok(sent.every((b) => b.length <= MAX_HEALTH_MESSAGE_BYTES))
+    const parts = sent.map((b) => openEnvelope(b, sep).payload).map((p) => (p.kind === PayloadKind.healthSnapshot ? healthSnapshotFromWire(p.snapshot) : undefined)!)
+    assert.equal(parts.reduce((n, p) => n + p.accounts.length, 0), 1000)
+    for (const p of parts) {
+      assert.equal(p.blockTimestamp, 1_700_000_123n)
+      assert.deepEqual(p.aaveReserves!.map((r) => r.asset), [weth, usdc, ...others].sort())
+      assert.deepEqual(p.accounts[0].balances!.map((b) => b.asset).sort(), [weth, usdc, ...others].sort())
+    }
   })
 
   it('adapts Aave accounts (base currency) and groups markets', () => {

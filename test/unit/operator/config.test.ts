@@ -113,7 +113,7 @@ describe('node config', () => {
     assert.match(by('chains.0.morpho.markets')!.message, /at least one/)
     assert.equal(by('chains.0.name')!.source, f)
     for (const l of lines) assert.ok(!l.includes('\n'))
-    assert.match(err.message, /^Invalid configuration \(9 problems\):/)
+    assert.match(err.message, /^Invalid configuration \(8 problems\):/)
   })
 
   it('checks cross-field rules: duplicate chains, quorum, operator membership, hub chain', () => {
