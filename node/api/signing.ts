@@ -13,7 +13,7 @@
  * A subscriber recomputes contentHash from the data it received, the digest from the typed data,
  * and recovers the signer (client/ does this). Pure functions (no I/O, no clock) except the signer's cache.
  */
-import { bytesToHex, concat, encodeAbiParameters, hexToBytes, keccak256, type Address, type Hex } from 'viem'
+import { bytesToHex, concat, getAddress, encodeAbiParameters, hexToBytes, keccak256, type Address, type Hex } from 'viem'
 import { liqnetDomain, createDomainSeparator, type SigningDomain } from '../../protocol/signing/eip712.js'
 import { recoverAddressBytes, signDigest, type Secp256k1Backend, defaultBackend } from '../../protocol/signing/secp256k1.js'
 import type { OperatorSigner } from '../../protocol/signing/envelope.js'
@@ -148,7 +148,7 @@ export class FeedSigner {
   private readonly now: () => number
 
   constructor(private readonly o: FeedSignerOptions) {
-    this.operator = o.signer.address
+    this.operator = getAddress(o.signer.address)
     this.domain = o.domain ?? {}
     this.domainSeparator = createDomainSeparator(this.domain)
     this.cacheSize = o.cacheSize ?? 100_000

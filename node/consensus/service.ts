@@ -195,12 +195,15 @@ export class ConsensusService extends TypedEventEmitter<ConsensusServiceEvents> 
       self: this.self,
       validators: this.vset.list,
       domainSeparator: this.init.domainSeparator,
-      sign: createProtectedSign(this.init.protection, this.init.privateKey),
+      sign: createProtectedSign(this.init.protection, this.init.privateKey, undefined, (d) => this.sealer.cachedPlanDigest(d)),
       sealer: this.sealer,
       validateValue: async (h, v) => {
         const t0 = performance.now()
         try {
-          return await this.init.values.validateValue(h, v)
+          const res = await this.init.values.validateValue(h, v)
+          // Known plan digest: the COMMIT and its seal are then recorded in one fsynced write.
+          if (res.ok) this.sealer.planDigest(v)
+          return res
         } finally {
           m?.validateSeconds.observe((performance.now() - t0) / 1000)
         }
@@ -278,6 +281,7 @@ export class ConsensusService extends TypedEventEmitter<ConsensusServiceEvents> 
       throw new ConsensusServiceError(`Nothing to propose at height ${height}.`)
     }
     this.built.set(height, v)
+    this.sealer.planDigest(v)
     return v
   }
 
@@ -302,6 +306,7 @@ export class ConsensusService extends TypedEventEmitter<ConsensusServiceEvents> 
         })
         if (v && !q.running && q.height === h) {
           this.built.set(h, v)
+          this.sealer.planDigest(v)
           this.startHeight('timer')
         } else if (!v) this.init.metrics?.emptyHeights.inc()
       }

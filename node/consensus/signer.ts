@@ -14,7 +14,7 @@ import { MessageKind, type CommitSealer, type QbftSignFn } from '../../protocol/
 import { commitSealDigest, settlementPlanDigest, signCommitSeal, type SettlementPlan } from '../../protocol/settlement/plan.js'
 import { defaultBackend, recoverAddressBytes, type Secp256k1Backend } from '../../protocol/signing/secp256k1.js'
 import { BaseError } from '../../protocol/errors.js'
-import { ProtectedKind, RefusalCode, SigningRefusedError, type SigningProtection } from './protection.js'
+import { ProtectedKind, RefusalCode, SigningRefusedError, type ProtectedSignature, type SigningProtection } from './protection.js'
 
 /** The part of the value layer the sealer needs (see ConsensusValues). */
 export type SettlementPlanSource = {
@@ -31,12 +31,26 @@ const protectedKindOf: Partial<Record<MessageKind, ProtectedKind.proposal | Prot
 /**
  * A QBFT sign function behind signing protection. Refusals come back as `{ ok: false, reason: <RefusalCode> }`.
  * @param privateKey the operator's 32-byte secp256k1 key.
+ * @param planDigestOf the settlement plan digest of a value digest, when known: a COMMIT is then recorded together with
+ *   the commit seal that follows it (one fsync instead of two; the seal's own guard finds it recorded).
  */
-export function createProtectedSign(protection: SigningProtection, privateKey: Uint8Array, backend: Secp256k1Backend = defaultBackend): QbftSignFn {
+export function createProtectedSign(
+  protection: SigningProtection,
+  privateKey: Uint8Array,
+  backend: Secp256k1Backend = defaultBackend,
+  planDigestOf?: (valueDigest: Hex) => Hex | undefined,
+): QbftSignFn {
   return async ({ message, digest }) => {
     const kind = protectedKindOf[message.kind]
     try {
-      if (kind !== undefined) await protection.guard([{ kind, height: message.height, round: message.round, digest: message.digest }])
+      if (kind !== undefined) {
+        const requests: ProtectedSignature[] = [{ kind, height: message.height, round: message.round, digest: message.digest }]
+        const planDigest = kind === ProtectedKind.commit ? planDigestOf?.(message.digest) : undefined
+        // Only when the seal is allowed too: otherwise the COMMIT alone is judged (and the seal refused later).
+        if (planDigest && protection.check({ kind: ProtectedKind.seal, height: message.height, digest: planDigest }) === undefined)
+          requests.push({ kind: ProtectedKind.seal, height: message.height, digest: planDigest })
+        await protection.guard(requests)
+      }
       else if (protection.isTooFarAhead(message.height)) return { ok: false, reason: RefusalCode.TOO_FAR_AHEAD }
     } catch (err) {
       if (err instanceof SigningRefusedError) return { ok: false, reason: err.code }
@@ -96,6 +110,11 @@ export class PlanSealer implements CommitSealer {
     if (this.cache.size >= (this.init.cacheSize ?? 64)) this.cache.delete(this.cache.keys().next().value as Hex)
     this.cache.set(key, d)
     return d
+  }
+
+  /** The plan digest of a value digest already seen by {@link planDigest}, without computing anything. */
+  cachedPlanDigest(valueDigest: Hex): Hex | undefined {
+    return this.cache.get(valueDigest) ?? undefined
   }
 
   async seal(height: bigint, value: Uint8Array): Promise<Uint8Array> {

@@ -15,7 +15,7 @@
  * State lives in memory and is rebuilt from the chains' logs (from each chain's `fromBlock`) after a restart.
  */
 import { decodeErrorResult, decodeEventLog, decodeFunctionData, type Abi, type Address, type Hex, type RpcLog } from 'viem'
-import { aavePoolAbi, liquidationHubAbi, liquidationSpokeAbi, morphoAbi } from '../../contracts/out/abis.js'
+import { liquidationHubAbi, liquidationSpokeAbi } from '../../contracts/out/abis.js'
 import { aaveErrorName } from '../../chains/evm/errors.js'
 import type { ChainClient } from '../../chains/evm/client.js'
 import { getRpcLogsChunked } from '../../chains/evm/logs.js'
@@ -128,12 +128,10 @@ export class SettlementTrackerError extends BaseError {
 type RawResult = { status: number; repaidAssets: bigint; seizedAssets: bigint; proceeds: bigint; collateralLeft: bigint; reason: Hex }
 const STATUS_EXECUTED = 2
 
-/** Every ABI whose errors may appear in a failed leg's reason. */
+/** Errors that may appear in a failed leg's reason (Morpho Blue and Aave V3 revert with Error(string), always known). */
 const reasonAbi = [
   ...liquidationHubAbi.filter((i) => i.type === 'error'),
   ...liquidationSpokeAbi.filter((i) => i.type === 'error'),
-  ...morphoAbi.filter((i) => i.type === 'error'),
-  ...aavePoolAbi.filter((i) => i.type === 'error'),
 ] as Abi
 
 /** Decodes a failed leg's reason bytes: the description and a code. */

@@ -71,7 +71,7 @@ describe('consensus crash and restart: a node process killed with SIGKILL mid-ro
     // The victim leads height 3 at round 0.
     victim = plan.members.findIndex((m) => m.operator.toLowerCase() === leaderOf(vset, 3n, 0))
     const victimAddress = plan.members[victim].operator.toLowerCase()
-    maxHeight = 2n
+    maxHeight = 0n
     const others = plan.members.map((m) => m.index).filter((i) => i !== victim)
     const [, started] = await Promise.all([
       (async () => (child = await spawnNode({ label, index: victim, ports: plan.members.map((m) => m.port), dir: plan.dir, generation, maxHeight })))(),
@@ -97,6 +97,8 @@ describe('consensus crash and restart: a node process killed with SIGKILL mid-ro
     ])
     void started
     await waitForTopicPeers(others.map((i) => observers[i]!.host), N - 1, 30_000)
+    // Heights start only once all four nodes are up.
+    await setMax(2n)
   })
   after(async () => {
     await Promise.all(spawned.map(kill9))

@@ -89,7 +89,7 @@ function proposal(round = 0, v = value, extra: Partial<Extract<QbftPacket, { typ
     ...extra,
   }
 }
-const prepare = (k = others[0], d: Hex = digest, h = H, round = 0): QbftPacket => ({
+const prepare = (k = others[0], d: Hex = digest, h = H, round = 0): Extract<QbftPacket, { type: 'prepare' }> => ({
   type: 'prepare',
   signed: sign(makeMessage(MessageKind.prepare, h, round, d), k),
 })
