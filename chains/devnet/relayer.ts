@@ -309,8 +309,9 @@ class DevnetRelayer extends EventTarget implements Relayer {
   private sleep(ms: number): Promise<void> {
     return new Promise((res) => {
       if (this.signal.aborted) return res()
-      const t = setTimeout(res, ms)
-      this.signal.addEventListener('abort', () => (clearTimeout(t), res()), { once: true })
+      const onAbort = () => (clearTimeout(t), res())
+      const t = setTimeout(() => (this.signal.removeEventListener('abort', onAbort), res()), ms)
+      this.signal.addEventListener('abort', onAbort, { once: true })
     })
   }
 
@@ -576,13 +577,11 @@ export type RunRelayerOptions = {
 /**
  * Runs the relayer for the devnet described by a deployments.json until SIGINT, SIGTERM or `signal`; prints a
  * JSON line of its stats every 10 s at debug level and once at the end.
- * @throws DevnetStartError (unreadable deployments file), RelayerConfigError
+ * @throws RelayerConfigError (unreadable deployments file, bad options or state file)
  */
 export async function runRelayer(opts: RunRelayerOptions = {}): Promise<RelayerStats> {
-  const { readDeploymentFile } = await import('./devnet.js')
   const deployments = resolve(opts.deployments ?? '.devnet/deployments.json')
-  const file = readDeploymentFile(deployments)
-  const chains = relayerChainsOf({ chains: Object.entries(file.chains).map(([name, c]) => ({ name, ...c })) })
+  const chains = readRelayerChains(deployments)
   const log = opts.log ?? (await import('../../node/log/index.js')).createLogger({ module: 'relayer' })
   const relayer = await startRelayer({ chains, stateFile: resolve(opts.stateFile ?? resolve(dirname(deployments), 'relayer-state.json')), pollMs: opts.pollMs, log })
   const ac = new AbortController()
@@ -601,6 +600,28 @@ export async function runRelayer(opts: RunRelayerOptions = {}): Promise<RelayerS
     log.info({ stats: relayer.stats }, 'relayer stopped')
   }
   return relayer.stats
+}
+
+/**
+ * The relayer's chains from a deployments.json written by the devnet (read directly: the relayer process does not
+ * load the devnet's deployment code).
+ * @throws RelayerConfigError when the file is missing, not JSON, or lacks a chain's LayerZero addresses.
+ */
+export function readRelayerChains(path: string): RelayerChainConfig[] {
+  let file: { chains?: Record<string, { chainId?: number; eid?: number; rpcUrl?: string; deployment?: { layerzero?: { endpoint?: Address; receiveLib?: Address } } }> }
+  try {
+    file = JSON.parse(readFileSync(path, 'utf8')) as typeof file
+  } catch (err) {
+    throw new RelayerConfigError(`Cannot read the deployment file ${path}.`, { cause: err, metaMessages: ['Start the devnet first: npm run devnet'] })
+  }
+  const out: RelayerChainConfig[] = []
+  for (const [name, c] of Object.entries(file.chains ?? {})) {
+    const lz = c.deployment?.layerzero
+    if (typeof c.chainId !== 'number' || typeof c.eid !== 'number' || typeof c.rpcUrl !== 'string' || !lz?.endpoint || !lz.receiveLib)
+      throw new RelayerConfigError(`Chain ${name} of ${path} lacks chainId, eid, rpcUrl or its LayerZero endpoint and receive library.`)
+    out.push({ name, chainId: c.chainId, eid: c.eid, rpcUrl: c.rpcUrl, endpoint: lz.endpoint, receiveLib: lz.receiveLib })
+  }
+  return out
 }
 
 function parseArgs(argv: string[]): RunRelayerOptions {

@@ -141,7 +141,10 @@ export function planItem(r: PlanRecord): PlanItem {
 
 // ---------------------------------------------------------------- reader
 
-/** The collateral price series of a market: its collateral asset on its chain, if known. */
+/**
+ * The collateral price series of a market: its collateral asset on its chain, if known. When it
+ * answers undefined, a Morpho market's collateral token from its snapshots' market state is used.
+ */
 export type CollateralResolver = (chainId: number, protocol: ProtocolName, market: Hex) => Address | undefined | Promise<Address | undefined>
 
 export type RiskOptions = {
@@ -171,6 +174,8 @@ export class FeedReader {
   readonly risk: RiskOptions
   /** (chainId, market) → protocol, learnt from the latest snapshots. */
   private readonly protocols = new Map<string, LendingProtocol>()
+  /** (chainId, market) → collateral token, learnt from Morpho snapshots' market state. */
+  private readonly collaterals = new Map<string, Address>()
 
   constructor(private readonly o: FeedReaderOptions) {
     this.risk = { ...defaultRiskOptions, ...Object.fromEntries(Object.entries(o.risk ?? {}).filter(([, v]) => v !== undefined)) }
@@ -179,6 +184,13 @@ export class FeedReader {
   /** Remembers a market's protocol (the stream calls it for every accepted snapshot). */
   learnMarket(chainId: number, market: Hex, protocol: LendingProtocol): void {
     this.protocols.set(`${chainId}:${lower(market)}`, protocol)
+  }
+
+  /** Remembers what a snapshot says of its market: protocol, and a Morpho market's collateral token. */
+  learnSnapshot(s: WireHealthSnapshot): void {
+    const market = bytesToHex(s.market)
+    this.learnMarket(s.chainId, market, s.protocol)
+    if (s.morpho) this.collaterals.set(`${s.chainId}:${lower(market)}`, getAddress(bytesToHex(s.morpho.collateralToken)))
   }
 
   /** Every (chainId, market, protocol) in the store's latest snapshots. */
@@ -190,8 +202,9 @@ export class FeedReader {
       let protocol = this.protocols.get(key)
       if (protocol === undefined) {
         try {
-          protocol = decodeHealthSnapshot(decodeEnvelope(row.record.envelope).payload).protocol
-          this.protocols.set(key, protocol)
+          const snapshot = decodeHealthSnapshot(decodeEnvelope(row.record.envelope).payload)
+          this.learnSnapshot(snapshot)
+          protocol = snapshot.protocol
         } catch {
           continue
         }
@@ -206,7 +219,7 @@ export class FeedReader {
     const key = `${chainId}:${market}`
     let v = memo.get(key)
     if (!v) {
-      const asset = this.o.collateral ? await this.o.collateral(chainId, protocol, market) : undefined
+      const asset = (this.o.collateral ? await this.o.collateral(chainId, protocol, market) : undefined) ?? this.collaterals.get(key)
       let vol: VolatilityEstimate | undefined
       if (asset && this.o.prices) vol = realizedVolatility(await this.o.prices.window(chainId, asset, this.risk.volatilityWindow), this.risk.minVolatilitySamples)
       memo.set(key, (v = { asset: asset && getAddress(asset), vol }))
@@ -278,7 +291,7 @@ export class FeedReader {
   async accountItemsOfSnapshot(s: WireHealthSnapshot, operator: Address): Promise<AccountItem[]> {
     const market = lower(bytesToHex(s.market)) as Hex
     const protocol = protocolNames[s.protocol]
-    this.learnMarket(s.chainId, market, s.protocol)
+    this.learnSnapshot(s)
     const v = await this.volatilityOf(s.chainId, protocol, market, new Map())
     const signer = getAddress(operator)
     return s.accounts.map((w) =>

@@ -214,7 +214,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (!a.updatesLatest) return
     const chainId = a.snapshot.chainId
     if (a.kind === PayloadKind.healthSnapshot) {
-      feed.learnMarket(chainId, bytesToHex(a.snapshot.market), a.snapshot.protocol)
+      feed.learnSnapshot(a.snapshot)
       if (!hub.wants('account', chainId)) return
       const snapshot = a.snapshot
       const operator = bytesToHex(a.record.operator) as Address

@@ -6,8 +6,10 @@
 import { Command, Option } from 'commander'
 import { BaseError } from '../../protocol/errors.js'
 import { registerDevnet } from './devnet.js'
+import { registerInit } from './init.js'
 import { registerObserve } from './observe.js'
 import { registerSimulate } from './simulate.js'
+import { registerStatus } from './status.js'
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   registerDevnet(program)
   registerObserve(program)
   registerSimulate(program)
+  registerInit(program)
+  registerStatus(program)
   return program
 }
 

@@ -46,5 +46,5 @@ export {
   type SigningProtectionInterchange,
   type SigningProtectionOptions,
 } from './protection.js'
-export { PlanSealer, SettlementPlanHeightError, createProtectedSign, type PlanSealerInit, type SettlementPlanSource } from './signer.js'
+export { PlanSealer, SettlementPlanHeightError, UnsealableValueError, createProtectedSign, type PlanSealerInit, type SettlementPlanSource } from './signer.js'
 export { DecisionStore, DecisionStoreOpenError, type StoredDecision } from './decisions.js'

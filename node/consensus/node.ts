@@ -8,7 +8,8 @@ import type { GossipSub } from '@chainsafe/libp2p-gossipsub'
 import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
 import { hexToBytes, type Address, type Hex } from 'viem'
-import { createValidatorSet, defaultQbftOptions, type DecodeLimits } from '../../protocol/consensus/index.js'
+import { PACKET_OVERHEAD_BYTES, createValidatorSet, defaultQbftOptions, type DecodeLimits } from '../../protocol/consensus/index.js'
+import { MAX_GOSSIP_MESSAGE_BYTES } from '../../protocol/limits.js'
 import { sealDomainSeparator } from '../../protocol/settlement/plan.js'
 import { createConsensusMetrics, type ConsensusMetrics } from '../metrics/consensus.js'
 import { DecisionStore } from './decisions.js'
@@ -21,6 +22,11 @@ import { bytesToHex } from 'viem'
 export type ConsensusNodeOptions = ConsensusServiceOptions & {
   /** Directory for `protection/` and `decisions/` (the node's data directory). */
   dataDir: string
+  /**
+   * QBFT tunables. Packet and value limits default to what one gossipsub message carries:
+   * `maxPacketBytes` = MAX_GOSSIP_MESSAGE_BYTES (192 KiB), `maxValueBytes` = that − PACKET_OVERHEAD_BYTES (112 KiB).
+   */
+  qbft?: ConsensusServiceOptions['qbft']
   /** The host's gossipsub (subscribe the consensus topic on the same host as the snapshot topics). */
   pubsub: GossipSub
   values: ConsensusValues
@@ -75,16 +81,16 @@ export async function createConsensusNode(o: ConsensusNodeOptions): Promise<Cons
     throw err
   }
   const n = createValidatorSet(o.operators).n
-  const maxValueBytes = o.qbft?.maxValueBytes ?? defaultQbftOptions.maxValueBytes
-  const limits: DecodeLimits = {
-    maxValueBytes,
-    maxPacketBytes: o.qbft?.maxPacketBytes ?? maxValueBytes + (defaultQbftOptions.maxPacketBytes - defaultQbftOptions.maxValueBytes),
-    maxJustifications: n,
-  }
+  // A packet must fit gossipsub's inbound cap (MAX_GOSSIP_MESSAGE_BYTES): by default values get what the
+  // packet overhead (signed message, seal, justifications) leaves of it (112 KiB).
+  const maxPacketBytes = o.qbft?.maxPacketBytes ?? (o.qbft?.maxValueBytes !== undefined ? o.qbft.maxValueBytes + PACKET_OVERHEAD_BYTES : MAX_GOSSIP_MESSAGE_BYTES)
+  const maxValueBytes = o.qbft?.maxValueBytes ?? maxPacketBytes - PACKET_OVERHEAD_BYTES
+  const qbft = { ...o.qbft, maxValueBytes, maxPacketBytes }
+  const limits: DecodeLimits = { maxValueBytes, maxPacketBytes, maxJustifications: n }
   const transport = new ConsensusTransport({ pubsub: o.pubsub, limits, queue: o.queue, metrics, log: o.log })
   let service: ConsensusService
   try {
-    service = new ConsensusService({ ...o, privateKey, domainSeparator, protection, decisions, transport, metrics, log: o.log })
+    service = new ConsensusService({ ...o, qbft, privateKey, domainSeparator, protection, decisions, transport, metrics, log: o.log })
     await service.start()
   } catch (err) {
     await decisions.close()

@@ -69,6 +69,13 @@ export class SettlementPlanHeightError extends BaseError {
   }
 }
 
+export class UnsealableValueError extends BaseError {
+  override name = 'UnsealableValueError'
+  constructor() {
+    super('Refusing to seal: the value has no settlement plan.', { metaMessages: ['Only values whose settlement plan encodes are sealed.'] })
+  }
+}
+
 export type PlanSealerInit = {
   values: SettlementPlanSource
   /** `sealDomainSeparator({ chainId: hubChainId, verifyingContract: hub })`. */
@@ -85,14 +92,14 @@ export type PlanSealerInit = {
  * `seal` throws SigningRefusedError (protection) or SettlementPlanHeightError; `verify` never throws.
  */
 export class PlanSealer implements CommitSealer {
-  private readonly cache = new Map<Hex, Hex | null>()
+  /** value digest → the plan's (height, digest), or null when the value has no valid plan. Insertion-ordered, bounded. */
+  private readonly cache = new Map<Hex, { height: bigint; digest: Hex } | null>()
   private readonly backend: Secp256k1Backend
   constructor(private readonly init: PlanSealerInit) {
     this.backend = init.backend ?? defaultBackend
   }
 
-  /** settlementPlanDigest of a value's plan, or null when the value has no valid plan. Cached by value digest. */
-  planDigest(value: Uint8Array): Hex | null {
+  private plan(value: Uint8Array): { height: bigint; digest: Hex } | null {
     let key: Hex
     try {
       key = this.init.values.valueDigest(value)
@@ -101,35 +108,44 @@ export class PlanSealer implements CommitSealer {
     }
     const hit = this.cache.get(key)
     if (hit !== undefined) return hit
-    let d: Hex | null
+    let entry: { height: bigint; digest: Hex } | null
     try {
-      d = settlementPlanDigest(this.init.values.settlementPlan(value))
+      const plan = this.init.values.settlementPlan(value)
+      entry = { height: plan.height, digest: settlementPlanDigest(plan) }
     } catch {
-      d = null
+      entry = null
     }
     if (this.cache.size >= (this.init.cacheSize ?? 64)) this.cache.delete(this.cache.keys().next().value as Hex)
-    this.cache.set(key, d)
-    return d
+    this.cache.set(key, entry)
+    return entry
+  }
+
+  /** settlementPlanDigest of a value's plan, or null when the value has no valid plan. Cached by value digest. */
+  planDigest(value: Uint8Array): Hex | null {
+    return this.plan(value)?.digest ?? null
   }
 
   /** The plan digest of a value digest already seen by {@link planDigest}, without computing anything. */
   cachedPlanDigest(valueDigest: Hex): Hex | undefined {
-    return this.cache.get(valueDigest) ?? undefined
+    return this.cache.get(valueDigest)?.digest
   }
 
   async seal(height: bigint, value: Uint8Array): Promise<Uint8Array> {
-    const plan = this.init.values.settlementPlan(value)
+    const plan = this.plan(value)
+    if (!plan) {
+      this.init.values.settlementPlan(value) // throws the value layer's own error, if it has one
+      throw new UnsealableValueError()
+    }
     if (plan.height !== height) throw new SettlementPlanHeightError(height, plan.height)
-    const planDigest = settlementPlanDigest(plan)
-    await this.init.protection.guard([{ kind: ProtectedKind.seal, height, digest: planDigest }])
-    return signCommitSeal(this.init.domainSeparator, height, planDigest, this.init.privateKey, this.backend)
+    await this.init.protection.guard([{ kind: ProtectedKind.seal, height, digest: plan.digest }])
+    return signCommitSeal(this.init.domainSeparator, height, plan.digest, this.init.privateKey, this.backend)
   }
 
   verify(height: bigint, value: Uint8Array, seal: Uint8Array, signer: Address): boolean {
     try {
-      const planDigest = this.planDigest(value)
-      if (!planDigest) return false
-      const a = recoverAddressBytes(commitSealDigest(this.init.domainSeparator, height, planDigest), seal, this.backend)
+      const plan = this.plan(value)
+      if (!plan || plan.height !== height) return false
+      const a = recoverAddressBytes(commitSealDigest(this.init.domainSeparator, height, plan.digest), seal, this.backend)
       return a !== undefined && bytesToHex(a) === signer.toLowerCase()
     } catch {
       return false

@@ -46,9 +46,7 @@ export type WrongPasswordErrorType = WrongPasswordError
 export class WrongPasswordError extends BaseError {
   override name = 'WrongPasswordError'
   constructor(path: string) {
-    super(`Wrong password for the keystore ${path}.`, {
-      metaMessages: ['Check --password-file or LIQNET_KEYSTORE_PASSWORD (a trailing newline in the file is ignored).'],
-    })
+    super(`Wrong password for the keystore ${path}: check --password-file or LIQNET_KEYSTORE_PASSWORD.`)
   }
 }
 
@@ -56,7 +54,7 @@ export type KeystoreExistsErrorType = KeystoreExistsError
 export class KeystoreExistsError extends BaseError {
   override name = 'KeystoreExistsError'
   constructor(path: string) {
-    super(`A keystore already exists at ${path}; not overwritten.`, { metaMessages: ['Pass --force to replace it (the old key is lost unless backed up).'] })
+    super(`A keystore already exists at ${path}; pass --force to replace it (the old key is then lost unless backed up).`)
   }
 }
 

@@ -233,8 +233,9 @@ export class SettlementTracker extends EventTarget implements PlanStatusSource {
       const q = this.plans.get(height)
       if (q && until(q)) return clone(q)
       await new Promise<void>((res) => {
-        const t = setTimeout(res, Math.min(this.o.pollMs, 100))
-        signal.addEventListener('abort', () => (clearTimeout(t), res()), { once: true })
+        const onAbort = () => (clearTimeout(t), res())
+        const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), res()), Math.min(this.o.pollMs, 100))
+        signal.addEventListener('abort', onAbort, { once: true })
       })
     }
   }

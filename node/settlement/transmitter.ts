@@ -126,8 +126,9 @@ const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((res, rej) => {
     if (signal.aborted) return rej(signal.reason)
     if (ms <= 0) return res()
-    const t = setTimeout(res, ms)
-    signal.addEventListener('abort', () => (clearTimeout(t), rej(signal.reason)), { once: true })
+    const onAbort = () => (clearTimeout(t), rej(signal.reason))
+    const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), res()), ms)
+    signal.addEventListener('abort', onAbort, { once: true })
   })
 
 /**

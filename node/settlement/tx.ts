@@ -75,8 +75,9 @@ export class TxNotMinedError extends BaseError {
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((res, rej) => {
     if (signal?.aborted) return rej(signal.reason)
-    const t = setTimeout(res, ms)
-    signal?.addEventListener('abort', () => (clearTimeout(t), rej(signal.reason)), { once: true })
+    const onAbort = () => (clearTimeout(t), rej(signal!.reason))
+    const t = setTimeout(() => (signal?.removeEventListener('abort', onAbort), res()), ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
   })
 
 /** Replacement fees: previous × (1 + bps), at least the current market, capped. */

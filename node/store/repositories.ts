@@ -63,6 +63,15 @@ export class SnapshotHistoryRepository {
   async count(): Promise<number> {
     return (await scan(this.db, Uint8Array.of(Bucket.snapshotHistory), { values: false })).length
   }
+  /**
+   * The newest records of one scope (every block, part and operator), newest block first, at most `limit`.
+   * `scope` is the market id or the pair address (left-padded to 32 bytes).
+   */
+  async latestOfScope(kind: PayloadKind, chainId: number, scope: Hex, limit: number): Promise<{ blockNumber: bigint; part: number; operator: Address; record: SnapshotRecord }[]> {
+    const prefix = new KeyWriter(42).u8(Bucket.snapshotHistory).u8(kind).u64(chainId).bytes(pad32(hexToBytes(scope))).done()
+    const entries = await this.db.iterator({ gte: prefix, lt: prefixEnd(prefix), reverse: true, limit }).all()
+    return entries.map(([k, v]) => ({ blockNumber: BigInt(readU64(k, 42)), part: readU32(k, 50), operator: bytesToHex(k.subarray(54, 74)), record: decodeRecord(v) }))
+  }
   /** Deletes all but the newest `maxBlocksPerScope` blocks of each (kind, chainId, scope). Returns the number deleted. */
   async pruneByCount(maxBlocksPerScope: number): Promise<number> {
     const keys = await this.db.keys({ gte: Uint8Array.of(Bucket.snapshotHistory), lt: Uint8Array.of(Bucket.snapshotHistory + 1) }).all()

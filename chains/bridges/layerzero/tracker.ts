@@ -154,8 +154,9 @@ export class LzMessageTracker extends EventTarget {
       const again = this.get(guid)
       if (again && RANK[again.state] >= RANK[state]) return again
       await new Promise<void>((res) => {
-        const t = setTimeout(res, pollMs)
-        signal.addEventListener('abort', () => (clearTimeout(t), res()), { once: true })
+        const onAbort = () => (clearTimeout(t), res())
+        const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), res()), pollMs)
+        signal.addEventListener('abort', onAbort, { once: true })
       })
     }
   }

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict'
-import { bytesToHex, recoverTypedDataAddress, type Address } from 'viem'
-import { createValidatorSet, leaderOf } from '../../../protocol/consensus/index.js'
+import { bytesToHex, hexToBytes, keccak256, recoverTypedDataAddress, toHex, type Address } from 'viem'
+import { privateKeyToAddress } from 'viem/accounts'
+import { devnetOperatorKeys } from '../../../chains/devnet/operators.js'
+import { MessageKind, createValidatorSet, encodePacket, leaderOf, makeMessage, signQbftMessage } from '../../../protocol/consensus/index.js'
+import { CONSENSUS_TOPIC } from '../../../node/consensus/index.js'
 import { commitSealTypedData, settlementPlanDigest } from '../../../protocol/settlement/plan.js'
 import type { CertifiedPlan } from '../../../node/consensus/index.js'
 import { HUB, cleanup, planConsensusCluster, startMember, stopMember, testValues, waitFor, waitForTopicPeers, type ClusterPlan, type RunningMember } from './helpers.js'
@@ -21,6 +24,8 @@ describe('consensus over libp2p: n=4 nodes on loopback (network)', function () {
   const start = async (i: number) => {
     running[i] = await startMember(plan, i, {
       heightIntervalMs: 25,
+      // Small enough that an oversized packet still fits gossipsub's own cap and reaches the consensus transport.
+      qbft: { maxValueBytes: 4096 },
       values: testValues({ tag: `node${i}`, hasValue: (h) => h <= maxHeight }),
     })
     listen(i)
@@ -102,5 +107,33 @@ describe('consensus over libp2p: n=4 nodes on loopback (network)', function () {
     maxHeight = 9n
     await waitFor(() => allDecided(9n), 30_000, 'height 9 decided everywhere, the restarted node included')
     for (const i of live()) assert.equal(decided[i].get(9n)!.digest, decided[(victim + 1) % N].get(9n)!.digest)
+  })
+
+  it('bad input gets a counted rejection, never a crash or a signature', async () => {
+    const sender = running[0]!
+    const keys = devnetOperatorKeys(N)
+    const sep = sender.node.domainSeparator
+    const h = running[1]!.node.service.height
+    const stranger = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d' as const
+    const strangerAddr = privateKeyToAddress(stranger)
+    const packets: Record<string, Uint8Array> = {
+      MALFORMED: new Uint8Array([0xff, 0x01, 0x02, 0x03, 0x04]),
+      OVERSIZED: new Uint8Array(100 * 1024).fill(7),
+      UNKNOWN_SIGNER: encodePacket({ type: 'prepare', signed: signQbftMessage(sep, makeMessage(MessageKind.prepare, h, 0, keccak256(toHex('v'))), hexToBytes(stranger), strangerAddr) }),
+      FUTURE_HEIGHT: encodePacket({ type: 'prepare', signed: signQbftMessage(sep, makeMessage(MessageKind.prepare, h + 100n, 0, keccak256(toHex('v'))), hexToBytes(keys[0].privateKey), keys[0].address) }),
+    }
+    for (const bytes of Object.values(packets)) await sender.host.pubsub.publish(CONSENSUS_TOPIC, bytes)
+    const receiver = running[1]!.node
+    await waitFor(async () => {
+      const text = await receiver.register.getSingleMetricAsString('liqnet_consensus_rejections_total')
+      return Object.keys(packets).every((reason) => new RegExp(`reason="${reason}"\\} [1-9]`).test(text))
+    }, 10_000, 'every bad packet counted')
+    const text = await receiver.register.getSingleMetricAsString('liqnet_consensus_rejections_total')
+    assert.match(text, /outcome="rejected",reason="MALFORMED"/)
+    assert.match(text, /outcome="rejected",reason="OVERSIZED"/)
+    assert.match(text, /outcome="rejected",reason="UNKNOWN_SIGNER"/)
+    // The network keeps deciding.
+    maxHeight = 10n
+    await waitFor(() => allDecided(10n), 20_000, 'height 10 after the bad input')
   })
 })

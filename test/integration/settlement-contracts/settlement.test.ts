@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { hashTypedData, keccak256, parseEther, parseUnits, stringToBytes, type Address, type Hex, type TransactionReceipt } from 'viem'
+import { concatHex, hashTypedData, hexToBytes, keccak256, toHex, parseEther, parseUnits, stringToBytes, type Address, type Hex, type TransactionReceipt } from 'viem'
 import { devnetERC20Abi, liquidationHubAbi, liquidationSpokeAbi } from '../../../contracts/out/abis.js'
 import { applyPriceSteps, devnetClient, startDevnet } from '../../../chains/devnet/devnet.js'
 import { TxPipeline } from '../../../chains/devnet/deploy/common.js'
@@ -223,6 +223,13 @@ describe('settlement contracts (3 anvil chains, LayerZero V2)', function () {
       const seals = sealPlan(plan, hub, keys.slice(0, 3))
       seals[1] = seals[1].slice(0, -2) as Hex // 64 bytes
       await expectRevert(() => simulateSubmit(hub, plan, seals, submitter, parseEther('1')), 'InvalidSeal')
+      // The same signature with high s (n - s, v flipped): ECDSA malleability is refused.
+      const highS = sealPlan(plan, hub, keys.slice(0, 3))
+      const bytes = hexToBytes(highS[0])
+      const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
+      const sHigh = n - BigInt(toHex(bytes.slice(32, 64)))
+      highS[0] = concatHex([toHex(bytes.slice(0, 32)), toHex(sHigh, { size: 32 }), toHex(bytes[64] === 27 ? 28 : 27, { size: 1 })])
+      await expectRevert(() => simulateSubmit(hub, plan, highS, submitter, parseEther('1')), 'InvalidSeal')
     })
 
     it('refuses a duplicate signer and unordered signers', async () => {

@@ -43,7 +43,7 @@ describe('operator keystore', () => {
   it('refuses a wrong password with a one-line WrongPasswordError', async () => {
     const path = join(dir, 'keystore.json')
     await writeKeystoreFile(path, await encryptKeystore(generateOperatorKey(), 'right', { kdf: 'insecure-test' }))
-    await assert.rejects(unlockOperatorKey(path, 'wrong'), (e: unknown) => e instanceof WrongPasswordError && e.shortMessage === `Wrong password for the keystore ${path}.`)
+    await assert.rejects(unlockOperatorKey(path, 'wrong'), (e: unknown) => e instanceof WrongPasswordError && e.message === `Wrong password for the keystore ${path}: check --password-file or LIQNET_KEYSTORE_PASSWORD.`)
   })
 
   it('never overwrites a keystore without force; with force replaces it', async () => {
