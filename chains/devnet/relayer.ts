@@ -38,7 +38,8 @@ import { endpointV2Abi, simpleMessageLibAbi } from '../../contracts/out/abis.js'
 import { BaseError } from '../../protocol/errors.js'
 import { decodeEndpointLog, endpointTopics, type LzPacketSent } from '../bridges/layerzero/events.js'
 import { originOf, type LzPacket } from '../bridges/layerzero/packet.js'
-import { readDeliveryState } from '../bridges/layerzero/status.js'
+import { PayloadHashConflictError } from '../bridges/layerzero/errors.js'
+import { readDeliveryState, type LzDeliveryStatus } from '../bridges/layerzero/status.js'
 import { createChainClient, type ChainClient } from '../evm/client.js'
 import { decodeRevert, findRevertData } from '../evm/errors.js'
 import { getRpcLogsChunked } from '../evm/logs.js'
@@ -375,7 +376,16 @@ class DevnetRelayer extends EventTarget implements Relayer {
   private async relay(ev: LzPacketSent, dst: Served): Promise<boolean> {
     const p = ev.packet
     const endpoint = dst.cfg.endpoint
-    const status = await readDeliveryState(dst.client, endpoint, p)
+    let status: LzDeliveryStatus
+    try {
+      status = await readDeliveryState(dst.client, endpoint, p)
+    } catch (err) {
+      if (!(err instanceof PayloadHashConflictError)) throw err
+      // Another verifier stored a different payload at this nonce: never deliver over it.
+      this.stats.skipped++
+      this.log.error({ guid: p.guid, err: err.shortMessage }, 'payload hash conflict; packet skipped')
+      return true
+    }
     if (status.state === 'delivered' || status.state === 'nilified') {
       this.stats.alreadyDelivered++
       this.log.debug({ guid: p.guid, state: status.state }, 'packet already handled')

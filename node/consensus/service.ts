@@ -166,7 +166,12 @@ export class ConsensusService extends TypedEventEmitter<ConsensusServiceEvents> 
     this.vset = createValidatorSet(init.operators)
     this.self = bytesToHex(privateKeyToAddressBytes(init.privateKey)) as Address
     if (!this.vset.index.has(this.self)) throw new ConsensusServiceError(`The operator key (${this.self}) is not in the operator set.`)
-    this.o = { qbft: {}, ...defaultConsensusServiceOptions, ...Object.fromEntries(Object.entries(init).filter(([k, v]) => v !== undefined && k in { qbft: 1, heightIntervalMs: 1, firstHeight: 1, jumpHeights: 1 })) } as Required<ConsensusServiceOptions>
+    this.o = {
+      qbft: init.qbft ?? {},
+      heightIntervalMs: init.heightIntervalMs ?? defaultConsensusServiceOptions.heightIntervalMs,
+      firstHeight: init.firstHeight ?? defaultConsensusServiceOptions.firstHeight,
+      jumpHeights: init.jumpHeights ?? defaultConsensusServiceOptions.jumpHeights,
+    }
     this.clock = init.clock ?? { now: Date.now }
     this.timers = init.timers ?? realTimers
     this.sealer = new PlanSealer({ values: init.values, domainSeparator: init.domainSeparator, privateKey: init.privateKey, protection: init.protection })
@@ -332,8 +337,11 @@ export class ConsensusService extends TypedEventEmitter<ConsensusServiceEvents> 
         this.seenAt.set(packet.signed.signer, h)
     }
     if (!q.running && h >= q.height && (outcome.status === 'buffered' || outcome.status === 'accepted')) {
-      // A peer works on our next height (we follow), or on a later one (we are behind: run ours to get its DECIDED).
-      this.startHeight(h === q.height ? 'peer' : 'catchup')
+      // The leader proposed our next height, or f+1 validators (one honest at least) work on it: we follow.
+      // f+1 validators on later heights: we are behind, run ours to get its DECIDED certificate.
+      // (One Byzantine validator alone cannot make honest nodes start heights that have no value.)
+      if (h === q.height && (packet.type === 'proposal' || this.signersAtLeast(h) > this.vset.f)) this.startHeight('peer')
+      else if (this.signersAtLeast(q.height + 1n) > this.vset.f) this.startHeight('catchup')
     }
     this.maybeJump()
     return outcome
@@ -384,10 +392,16 @@ export class ConsensusService extends TypedEventEmitter<ConsensusServiceEvents> 
         () => this.emit('consensus:decided', plan),
         (err) => this.init.log?.error({ err, height: d.height }, 'cannot persist decision'),
       )
-    // Behind the validators we hear from: run the next height at once (its messages are buffered).
-    const ahead = [...this.seenAt.values()].some((h) => h > d.height)
-    if (ahead) queueMicrotask(() => this.startHeight('catchup'))
+    // f+1 validators already on later heights: run the next height at once (its messages are buffered).
+    if (this.signersAtLeast(d.height + 1n) > this.vset.f) queueMicrotask(() => this.startHeight('catchup'))
     else this.scheduleTick()
+  }
+
+  /** How many validators validly signed a message for `height` or above. */
+  private signersAtLeast(height: bigint): number {
+    let n = 0
+    for (const h of this.seenAt.values()) if (h >= height) n++
+    return n
   }
 
   private seenProposal(d: Decision): boolean {

@@ -136,7 +136,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
  * @example
  * const transmitter = new Transmitter({ client, chainId, hub, account, self: operator, outbox })
  * await transmitter.start()   // resumes unfinished submissions
- * consensus.addEventListener('consensus:decided', (e) => void transmitter.transmit(e.detail))
+ * consensus.addEventListener('consensus:decided', (e) => transmitter.transmit(e.detail).catch((err) => log.warn({ err }, 'submission stopped')))
  */
 export class Transmitter extends EventTarget {
   private readonly init: TransmitterInit
@@ -166,12 +166,18 @@ export class Transmitter extends EventTarget {
 
   /**
    * Reads the operator set and quorum from the hub (unless given) and resumes every unfinished submission of the
-   * outbox in the background. @returns the resumed submissions' results (resolving as they end).
+   * outbox in the background. @returns the resumed submissions' results (settling as they end; a rejection is also
+   * logged, so they need not be awaited).
    */
   async start(): Promise<Promise<TransmitResult>[]> {
     await this.loadHub()
     const pending = await this.init.outbox.pending()
-    return pending.map((r) => this.track(r.height, () => this.continueRecord(r, this.now())))
+    return pending.map((r) => {
+      const p = this.track(r.height, () => this.continueRecord(r, this.now()))
+      // Logged here, so that a caller that does not await the results leaves no unhandled rejection.
+      p.catch((err: unknown) => this.init.log?.warn({ height: r.height, err: err instanceof BaseError ? err.shortMessage : String(err) }, 'resumed plan submission stopped'))
+      return p
+    })
   }
 
   /** Stops waiting: schedules and receipt waits end (their outbox records stay for a later resume). */

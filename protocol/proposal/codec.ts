@@ -6,7 +6,7 @@
  * from gossip and fetch the few they miss by key. It carries the settlement plan itself (ABI-encoded, as the hub
  * takes it), so that any node can seal and submit a decided value without recomputing it.
  *
- * Limits: at most {@link MAX_PROPOSAL_VALUE_BYTES} bytes (192 KiB), {@link MAX_PROPOSAL_PINS} pins and
+ * Limits: at most {@link MAX_PROPOSAL_VALUE_BYTES} bytes (160 KiB), {@link MAX_PROPOSAL_PINS} pins and
  * {@link MAX_PROPOSAL_SNAPSHOT_REFS} snapshot references. The encoding is canonical (re-encoding the decoded value
  * gives the same bytes, the settlement plan included), so `keccak256(value)` identifies it.
  *
@@ -21,8 +21,8 @@ import { proposalSchema } from './schema.js'
 
 /** Version of the value structure. */
 export const PROPOSAL_VERSION = 1
-/** Largest encoded value: a consensus packet with its justifications must fit the gossip transport cap (256 KiB). */
-export const MAX_PROPOSAL_VALUE_BYTES = 192 * 1024
+/** Largest encoded value: a consensus packet (value + 80 KiB of signed messages and justifications) must fit the gossip transport cap (256 KiB). */
+export const MAX_PROPOSAL_VALUE_BYTES = 160 * 1024
 /** Most pinned chains in a value. */
 export const MAX_PROPOSAL_PINS = 64
 /** Most snapshot references in a value. */

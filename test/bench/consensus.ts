@@ -38,7 +38,7 @@ async function benchOne(n: number, heights: number, timeoutMs: number): Promise<
         running[i]!.node.service.addEventListener('consensus:decided', (e) => decided[i].set(e.detail.height, e.detail))
       }),
     )
-    await waitForTopicPeers(running.map((r) => r!.host), n - 1, 30_000)
+    await waitForTopicPeers(running.map((r) => r!.host), n - 1, 120_000)
     // Let gossipsub's meshes settle (one or two heartbeats).
     await new Promise((r) => setTimeout(r, 1500))
     const vset = createValidatorSet(plan.operators)

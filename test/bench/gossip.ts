@@ -27,6 +27,7 @@ import { getFreePort } from '../../chains/devnet/ports.js'
 import { CHAIN_ID, killProc, nodeOptions, planCluster, spawnNode, spawned, waitForMesh, type Child } from '../integration/gossip/helpers.js'
 import { makeWireHealthSnapshot } from '../unit/gossip/fixtures.js'
 import { peerKeyFromSeed } from '../../node/p2p/keys.js'
+import { messageId, publisherMessageId } from '../../node/p2p/host.js'
 import { createOperatorSigner } from '../../protocol/signing/envelope.js'
 import { TEST_KEYS, bytesOf } from '../unit/gossip/fixtures.js'
 
@@ -37,13 +38,27 @@ function arg(args: string[], name: string, fallback: string): string {
 
 const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN)
 
-async function propagation(n: number, seconds: number, accounts: number, gossipsub: Record<string, unknown> = {}) {
+/**
+ * Settings compared by `--variants` (in-process mode): gossipsub overrides (`msgIdFn` may name
+ * "content" or "publisher"), IDONTWANT enforcement, the service's batch size.
+ */
+type Variant = { label?: string; gossipsub?: Record<string, unknown>; enforceIdontwant?: boolean; maxBatch?: number }
+
+function gossipsubOptions(o: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...o }
+  if (out.msgIdFn === 'content') out.msgIdFn = messageId
+  else if (out.msgIdFn === 'publisher') out.msgIdFn = publisherMessageId
+  return out
+}
+
+async function propagation(n: number, seconds: number, accounts: number, variant: Variant = {}) {
   const plan = await planCluster(n, `bench${n}`)
   const nodes: GossipNode[] = []
   try {
     for (const m of plan.members) {
-      const o = nodeOptions(m, plan.members, plan.operators, { sync: false })
-      nodes.push(await createGossipNode({ ...o, p2p: { ...o.p2p, gossipsub: { ...o.p2p?.gossipsub, ...gossipsub } } }))
+      const o = nodeOptions(m, plan.members, plan.operators, { sync: false, service: variant.maxBatch ? { maxBatch: variant.maxBatch } : undefined })
+      const p2p = { ...o.p2p, gossipsub: { ...o.p2p?.gossipsub, ...gossipsubOptions(variant.gossipsub ?? {}) }, ...(variant.enforceIdontwant === undefined ? {} : { enforceIdontwant: variant.enforceIdontwant }) }
+      nodes.push(await createGossipNode({ ...o, p2p }))
     }
     await waitForMesh(nodes, Math.min(3, n - 1), 30_000)
     await new Promise((r) => setTimeout(r, 1500))
@@ -177,12 +192,51 @@ export async function run(args: string[]): Promise<void> {
   const mode = arg(args, 'mode', 'processes')
   // gossipsub overrides (JSON), in-process mode only: e.g. --gossipsub '{"floodPublish":false}'
   const gossipsubOverrides = JSON.parse(arg(args, 'gossipsub', '{}')) as Record<string, unknown>
+  // Several settings compared in one process, interleaved `--repeat` times (in-process mode):
+  // --variants '[{"label":"a"},{"label":"b","enforceIdontwant":false}]' --repeat 3
+  const variants = JSON.parse(arg(args, 'variants', 'null')) as Variant[] | null
+  if (variants) return compare(counts, seconds, accounts, variants, Number(arg(args, 'repeat', '3')))
   const ing = await ingest(ingestMessages, accounts)
   if (counts.length === 0) process.stdout.write(JSON.stringify({ bench: 'gossip', nodes: 1, ingestAccountsPerSecond: ing.ingestAccountsPerSecond, accepted: ing.accepted }) + '\n')
   for (const n of counts) {
-    const p = mode === 'processes' ? await propagationProcesses(n, seconds, accounts) : await propagation(n, seconds, accounts, gossipsubOverrides)
+    const p = mode === 'processes' ? await propagationProcesses(n, seconds, accounts) : await propagation(n, seconds, accounts, { gossipsub: gossipsubOverrides })
     process.stdout.write(
       JSON.stringify({ bench: 'gossip', nodes: n, p50Ms: p.p50Ms, p99Ms: p.p99Ms, lost: p.lost, ingestAccountsPerSecond: ing.ingestAccountsPerSecond, mode, accountsPerSnapshot: accounts, seconds, messages: p.messages, deliveries: p.deliveries, ...('cpuMsPerDelivery' in p ? { cpuMsPerDelivery: p.cpuMsPerDelivery } : {}) }) + '\n',
     )
+  }
+}
+
+/** Runs each variant in turn, `repeat` rounds, then prints each variant's medians. */
+async function compare(counts: number[], seconds: number, accounts: number, variants: Variant[], repeat: number): Promise<void> {
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b)
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+  }
+  for (const n of counts) {
+    const runs = variants.map(() => [] as Awaited<ReturnType<typeof propagation>>[])
+    for (let r = 0; r < repeat; r++) {
+      for (let v = 0; v < variants.length; v++) {
+        const p = await propagation(n, seconds, accounts, variants[v])
+        runs[v].push(p)
+        const label = variants[v].label ?? String(v)
+        process.stdout.write(JSON.stringify({ bench: 'gossip', nodes: n, variant: label, round: r, p50Ms: p.p50Ms, p99Ms: p.p99Ms, lost: p.lost, deliveries: p.deliveries, cpuMsPerDelivery: p.cpuMsPerDelivery }) + '\n')
+      }
+    }
+    variants.forEach((v, i) => {
+      const rs = runs[i]
+      process.stdout.write(
+        JSON.stringify({
+          bench: 'gossip',
+          nodes: n,
+          variant: v.label ?? String(i),
+          summary: true,
+          rounds: rs.length,
+          p50Ms: median(rs.map((x) => x.p50Ms)),
+          p99Ms: median(rs.map((x) => x.p99Ms)),
+          lost: rs.reduce((s, x) => s + x.lost, 0),
+          cpuMsPerDelivery: median(rs.map((x) => x.cpuMsPerDelivery)),
+        }) + '\n',
+      )
+    })
   }
 }

@@ -99,14 +99,16 @@ export async function planConsensusCluster(n: number, label: string, given?: { p
 
 export type RunningMember = { member: Member; host: LiqnetHost; node: ConsensusNode }
 
-/** Starts member i: its host (all operators static + direct peers) and its consensus node. */
+/** Starts member i: its host (all operators direct gossipsub peers) and its consensus node. */
 export async function startMember(plan: ClusterPlan, i: number, opts: Partial<ConsensusNodeOptions> & { values?: ConsensusValues } = {}): Promise<RunningMember> {
   const m = plan.members[i]
   const others = plan.members.filter((o) => o.index !== i).map((o) => o.addr)
   const host = await createLiqnetHost({
     privateKey: m.peerKey,
     listen: [`/ip4/127.0.0.1/tcp/${m.port}`],
-    staticPeers: others,
+    // Each pair is dialled from one side only (the lower index keeps the higher one connected), so n nodes
+    // open n(n-1)/2 connections, not twice as many; a restarted node is redialled by the lower indices.
+    staticPeers: plan.members.filter((o) => o.index > i).map((o) => o.addr),
     directPeers: others,
     topics: [CONSENSUS_TOPIC],
     redialIntervalMs: 250,
