@@ -1,6 +1,8 @@
 /**
  * Gossip benchmark: `npm run bench -- gossip [--nodes 8,16] [--seconds 10] [--accounts 500] [--ingest 200]
  * [--mode processes|inprocess] [--gossipsub '{"D":6}']` (gossipsub overrides: in-process mode only).
+ * In-process mode also compares settings in one process: `--variants '<JSON array of Variant>' --repeat 3`
+ * prints every run, then each variant's medians (`"summary": true`).
  *
  * Propagation: N real libp2p nodes on loopback, each in its own process (`--mode processes`,
  * the default, as operators run them) or all in this process (`--mode inprocess`); static peers

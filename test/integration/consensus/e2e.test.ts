@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { bytesToHex, keccak256, recoverTypedDataAddress, toHex, type Address } from 'viem'
+import { bytesToHex, keccak256, pad, recoverTypedDataAddress, toHex, type Address } from 'viem'
 import { AaveTracker, readAaveReserves } from '../../../chains/aave/reader.js'
 import { applyPriceSteps, startDevnet } from '../../../chains/devnet/devnet.js'
 import { devnetNetwork } from '../../../chains/devnet/network.js'
@@ -110,7 +110,8 @@ describe('consensus end to end: plans built from real snapshots of 2 anvil chain
       await fetch.start()
       const values = createConsensusValues({ store: gossip.store, network, params, domainSeparator, fetcher: fetch, missingWaitMs: 2000 })
       const consensus = await createConsensusNode({
-        heightIntervalMs: 250,
+        // Heights start on trigger() (below) and on peers' messages.
+        heightIntervalMs: 0,
         dataDir: join(dir, `node${i}`),
         pubsub: gossip.host.pubsub,
         values,
@@ -138,10 +139,29 @@ describe('consensus end to end: plans built from real snapshots of 2 anvil chain
     // Wait for the gossip mesh so that snapshots reach every node.
     const until = Date.now() + 15_000
     while (Date.now() < until && !ops.every((o) => o.gossip.host.pubsub.getPeers().length >= N - 1)) await new Promise((r) => setTimeout(r, 50))
-    for (const [k, c] of devnet.chains.entries()) await Promise.all(ops.map((o) => o.publisher.onBlock(c.chainId, heads[k])))
+    await Promise.all(devnet.chains.flatMap((c, k) => ops.map((o) => o.publisher.onBlock(c.chainId, heads[k]))))
     const published = Date.now()
+    // Every node holds every operator's snapshots of every scope at the heads (gossip delivered them).
+    const scopes = devnet.chains.flatMap((c) => [
+      ...Object.values(c.deployment.morpho!.markets).map((m) => ({ kind: 1, chainId: c.chainId, scope: m.id })),
+      { kind: 1, chainId: c.chainId, scope: pad(c.deployment.aave!.pool, { size: 32 }) },
+      ...Object.values(c.deployment.uniswapV2!.pairs).map((p) => ({ kind: 2, chainId: c.chainId, scope: pad(p.address, { size: 32 }) })),
+    ])
+    const delivered = async () => {
+      for (const o of ops)
+        for (const s of scopes) {
+          const head = heads[devnet.chains.findIndex((c) => c.chainId === s.chainId)]
+          const recs = await o.gossip.store.history.latestOfScope(s.kind, s.chainId, s.scope, 64)
+          if (new Set(recs.filter((r) => r.blockNumber === head).map((r) => r.operator)).size < N) return false
+        }
+      return true
+    }
+    const until2 = Date.now() + 15_000
+    while (Date.now() < until2 && !(await delivered())) await new Promise((r) => setTimeout(r, 50))
+    const gossiped = Date.now()
 
-    // Consensus: the heights start on the nodes' timers once a leader can build a value.
+    // Consensus: every node starts the height; the leader builds the value from its store.
+    for (const o of ops) o.consensus.service.trigger()
     const deadline = Date.now() + 45_000
     while (Date.now() < deadline && !ops.every((o) => o.decided.length > 0)) await new Promise((r) => setTimeout(r, 50))
     assert.ok(ops.every((o) => o.decided.length > 0), `decided: ${ops.map((o) => o.decided.length).join(',')}`)
@@ -176,7 +196,8 @@ describe('consensus end to end: plans built from real snapshots of 2 anvil chain
         e2e: 'consensus',
         setupMs: started - t0,
         publishMs: published - started,
-        certifyMs: Math.max(...certified.map((x) => x.decidedAt)) - published,
+        gossipMs: gossiped - published,
+        certifyMs: Math.max(...certified.map((x) => x.decidedAt)) - gossiped,
         legs: value.settlementPlan.legs.length,
         valueBytes: c.value.length,
       }),

@@ -28,7 +28,7 @@ describe('level store', () => {
   it('bucket numbers are fixed (persisted: never renumber)', () => {
     assert.deepEqual(
       Object.entries(Bucket).filter(([, v]) => typeof v === 'number'),
-      [['snapshotHistory', 1], ['latestHealth', 2], ['accountHealth', 3], ['liquidity', 4], ['evidence', 5], ['flaggedOperator', 6]],
+      [['snapshotHistory', 1], ['latestHealth', 2], ['accountHealth', 3], ['liquidity', 4], ['evidence', 5], ['flaggedOperator', 6], ['priceHistory', 7]],
     )
   })
 
