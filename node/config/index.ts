@@ -17,4 +17,4 @@ export {
   type LoadedConfig,
 } from './load.js'
 export { addConfigOptions, configFlagsOf, loadConfigFromCli } from './cli.js'
-export { chainClientOptionsOf, gossipNodeOptionsOf, p2pOptionsOf, publisherThresholdsOf, quorumOf, signingDomainOf, storePathOf } from './options.js'
+export { chainClientOptionsOf, gossipNodeOptionsOf, networkGapsOf, networkOf, p2pOptionsOf, publisherThresholdsOf, quorumOf, signingDomainOf, storePathOf } from './options.js'

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Address } from 'viem'
 import type { ChainClientOptions } from '../../chains/evm/client.js'
+import { createNetwork, type Network } from '../../protocol/network.js'
 import type { SigningDomain } from '../../protocol/signing/eip712.js'
 import type { GossipNodeOptions } from '../gossip/node.js'
 import type { P2POptions } from '../p2p/host.js'
@@ -62,7 +63,55 @@ export function gossipNodeOptionsOf(c: NodeConfig, privateKey: PrivateKey): Goss
 
 /** Options of `createChainClient` (chains/evm/client.ts) for one configured chain. */
 export function chainClientOptionsOf(chain: ChainConfig): ChainClientOptions {
-  return { chainId: chain.chainId, rpcUrls: chain.rpcUrls, wsUrls: chain.wsUrls, timeoutMs: chain.timeoutMs, retryCount: chain.retryCount, name: chain.name }
+  return {
+    chainId: chain.chainId,
+    rpcUrls: chain.rpcUrls,
+    wsUrls: chain.wsUrls,
+    timeoutMs: chain.timeoutMs,
+    retryCount: chain.retryCount,
+    pollingIntervalMs: chain.pollingIntervalMs,
+    name: chain.name,
+  }
+}
+
+/**
+ * What the configuration lacks for consensus and settlement (an empty list when it has all):
+ * `network.operators`, `network.hub`, `network.hubChainId`, and on every chain its `eid` and `tokens`.
+ */
+export function networkGapsOf(c: NodeConfig): string[] {
+  const gaps: string[] = []
+  if (c.network.operators.length === 0) gaps.push('network.operators')
+  if (c.network.hub === undefined) gaps.push('network.hub')
+  if (c.network.hubChainId === undefined) gaps.push('network.hubChainId')
+  if (c.chains.length === 0) gaps.push('chains')
+  c.chains.forEach((ch, i) => {
+    if (ch.eid === undefined) gaps.push(`chains.${i}.eid`)
+    if (Object.keys(ch.tokens).length === 0) gaps.push(`chains.${i}.tokens`)
+  })
+  return gaps
+}
+
+/**
+ * The network description every node shares (protocol/network.ts `createNetwork`): the configured chains with
+ * their tokens, Morpho markets, Aave pool and Uniswap V2 pairs, the operator set and the hub.
+ * Returns undefined when the configuration lacks something ({@link networkGapsOf}).
+ * @throws NetworkConfigError when the description breaks a rule (a token listed twice, decimals that differ...).
+ */
+export function networkOf(c: NodeConfig): Network | undefined {
+  if (networkGapsOf(c).length > 0) return undefined
+  return createNetwork({
+    hub: { chainId: c.network.hubChainId!, address: c.network.hub! },
+    operators: c.network.operators,
+    chains: c.chains.map((ch) => ({
+      chainId: ch.chainId,
+      eid: ch.eid!,
+      name: ch.name,
+      tokens: ch.tokens,
+      ...(ch.morpho ? { morpho: { address: ch.morpho.address, markets: ch.morpho.markets } } : {}),
+      ...(ch.aave ? { aave: { pool: ch.aave.pool } } : {}),
+      ...(ch.uniswapV2 ? { uniswapV2: { pairs: ch.uniswapV2.pairs } } : {}),
+    })),
+  })
 }
 
 /** Publisher thresholds (node/publish/publisher.ts). */

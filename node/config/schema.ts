@@ -43,6 +43,16 @@ export const chainConfigSchema = z
     eid: positiveInt.optional().describe('LayerZero V2 endpoint id of this chain'),
     hub: address.optional().describe('LiquidationHub contract (on the hub chain)'),
     spoke: address.optional().describe('LiquidationSpoke contract'),
+    endpoint: address.optional().describe('LayerZero V2 EndpointV2 of this chain (settlement tracking follows message GUIDs on it)'),
+    settlementFromBlock: blockNumber.default(0).describe('first block scanned for the hub/spoke events (their deployment block)'),
+    tokens: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'expected a token symbol, e.g. WETH'),
+        z.object({ address: address.describe('ERC-20 contract'), decimals: z.number().int().min(0).max(36).describe('token decimals') }).strict(),
+      )
+      .default({})
+      .describe('symbol → { address, decimals } of the tokens the network plans with (the same symbol names one asset on every chain)'),
+    pollingIntervalMs: positiveInt.default(defaultChainClientOptions.pollingIntervalMs).describe('new-head polling interval when no WebSocket answers, ms'),
     timeoutMs: positiveInt.default(defaultChainClientOptions.timeoutMs).describe('per-URL request timeout, ms'),
     retryCount: z.number().int().min(0).default(defaultChainClientOptions.retryCount).describe('retries of the whole URL list'),
     morpho: z
@@ -134,10 +144,19 @@ export const nodeConfigSchema = z
     consensus: z
       .looseObject({
         roundTimeoutBaseMs: positiveInt.default(1000).describe('QBFT round timer base: timeout(r) = base * 2^r, ms'),
+        heightIntervalMs: z.number().int().min(0).default(1000).describe('while idle, how often the next height is tried (it starts when there is something to liquidate), ms; 0 = only on new snapshots'),
+        replanCooldownMs: z.number().int().min(0).default(3000).describe('after a plan settles, how long its accounts are left out of new proposals (fresh snapshots must show them first), ms'),
       })
       .prefault({})
       .describe('open section: other keys are validated by the consensus module'),
-    settlement: z.looseObject({}).prefault({}).describe('open section: keys are validated by the settlement module'),
+    settlement: z
+      .looseObject({
+        enabled: z.boolean().default(true).describe('submit certified plans to the hub and track their legs (needs network.hub and the chains\' hub/spoke)'),
+        staggerMs: positiveInt.default(4000).describe('delay between transmitters\' turns for one plan (rank × staggerMs), ms'),
+        pollMs: positiveInt.default(500).describe('settlement tracker polling interval, ms'),
+      })
+      .prefault({})
+      .describe('open section: other keys are validated by the settlement module'),
     api: z
       .object({
         enabled: z.boolean().default(true).describe('serve the risk-feed API'),
