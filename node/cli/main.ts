@@ -9,6 +9,7 @@ import { registerDevnet } from './devnet.js'
 import { registerInit } from './init.js'
 import { registerObserve } from './observe.js'
 import { registerSimulate } from './simulate.js'
+import { registerStart } from './start.js'
 import { registerStatus } from './status.js'
 
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerObserve(program)
   registerSimulate(program)
   registerInit(program)
+  registerStart(program)
   registerStatus(program)
   return program
 }

@@ -9,7 +9,7 @@ import { BaseError } from '../../protocol/errors.js'
 import { PayloadKind, type WireAccountHealth, type WireHealthSnapshot, type WireLiquiditySnapshot } from '../../protocol/proto/codec.js'
 import type { GossipMetrics } from '../metrics/gossip.js'
 import { Bucket, bucketName } from './buckets.js'
-import type { SnapshotRecord } from './encoding.js'
+import { encodeRecord, type SnapshotRecord } from './encoding.js'
 import {
   AccountHealthRepository,
   EvidenceRepository,
@@ -150,14 +150,12 @@ export class Store {
       const r = item.record
       if (item.kind === PayloadKind.healthSnapshot) {
         const s = item.snapshot
-        const h = this.history.putOp(s.chainId, s.market, s.blockNumber, s.part, r)
-        batch.put(h.key, h.value)
+        // History and latest hold the same encoded record: encode (and copy the envelope) once.
+        const value = encodeRecord(r)
+        batch.put(SnapshotHistoryRepository.key(r.kind, s.chainId, s.market, s.blockNumber, s.part, r.operator), value)
         if (!item.updatesLatest) continue
         const group = groupOf[i]
-        if (group === undefined || newest.get(group) === i) {
-          const l = this.latestHealth.putOp(s.chainId, s.market, s.part, r)
-          batch.put(l.key, l.value)
-        }
+        if (group === undefined || newest.get(group) === i) batch.put(LatestHealthRepository.key(r.operator, s.chainId, s.market, s.part), value)
         const rows = rowsOf[i] ?? s.accounts
         this.accountHealth.putAll(batch, s.chainId, s.market, r.operator, s.blockNumber, s.observedAt, rows)
         accounts += rows.length

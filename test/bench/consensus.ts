@@ -34,8 +34,11 @@ async function benchOne(n: number, heights: number, timeoutMs: number): Promise<
   try {
     await Promise.all(
       plan.members.map(async (_, i) => {
-        running[i] = await startMember(plan, i, { heightIntervalMs: 0, qbft: { roundTimeoutBaseMs: timeoutMs }, values: testValues({ tag: `n${i}` }) })
+        running[i] = await startMember(plan, i, { log: (await import('../../node/log/index.js')).createLogger({ level: 'warn' }).child({ node: i }), heightIntervalMs: 0, qbft: { roundTimeoutBaseMs: timeoutMs }, values: testValues({ tag: `n${i}` }) })
         running[i]!.node.service.addEventListener('consensus:decided', (e) => decided[i].set(e.detail.height, e.detail))
+        running[i]!.node.transport.addEventListener('consensus:packet', (e) => { const p = e.detail.packet; const h = p.type === 'decided' ? p.height : p.signed.message.height; (globalThis as any).trace ??= []; (globalThis as any).trace.push(`${Date.now() % 100000} ${i} ${p.type} h=${h} r=${p.type === 'decided' ? '-' : p.signed.message.round} pr=${p.type === 'decided' ? '-' : p.signed.message.preparedRound} from=${p.type === 'decided' ? '-' : p.signed.signer.slice(0, 6)} ${JSON.stringify(e.detail.outcome)}`) })
+        running[i]!.node.service.addEventListener('consensus:round', (e) => { (globalThis as any).trace ??= []; (globalThis as any).trace.push(`${Date.now() % 100000} ${i} ROUND h=${e.detail.height} r=${e.detail.round} ${e.detail.cause}`) })
+        running[i]!.node.transport.addEventListener('consensus:dropped', (e) => { (globalThis as any).trace ??= []; (globalThis as any).trace.push(`${i} DROPPED ${e.detail.type} ${e.detail.reason}`) })
       }),
     )
     // Gossipsub sometimes loses the subscription exchange of one pair of peers that dialled each other at
@@ -58,6 +61,7 @@ async function benchOne(n: number, heights: number, timeoutMs: number): Promise<
           const s = running[i]!.node.service
           return `${i}:h=${s.height},r=${s.round},busy=${s.busy},last=${s.lastDecidedHeight}`
         })
+        console.error(((globalThis as any).trace ?? []).slice(-20000).join('\n'))
         throw new Error(`${(err as Error).message}; nodes ${state.join(' ')}`)
       })
       if (k <= warmup) continue

@@ -238,7 +238,7 @@ async function compare(counts: number[], seconds: number, accounts: number, vari
           p50Ms: median(rs.map((x) => x.p50Ms)),
           p99Ms: median(rs.map((x) => x.p99Ms)),
           lost: rs.reduce((s, x) => s + x.lost, 0),
-          cpuMsPerDelivery: median(rs.map((x) => x.cpuMsPerDelivery)),
+          cpuMsPerDelivery: Math.round(median(rs.map((x) => x.cpuMsPerDelivery)) * 100) / 100,
         }) + '\n',
       )
     })
