@@ -15,7 +15,8 @@ import {SettlementMessages} from "./libraries/SettlementMessages.sol";
 /// @title LegExecutor
 /// @notice Executes legs of a certified plan on this chain; inherited by the hub and the spokes.
 /// @dev `_executeLeg` calls `this.runLeg` inside try/catch with a gas cap that keeps `LEG_GAS_RESERVE` for what follows
-/// (recording, the receipt), so a failing leg, even one running out of gas, becomes a Failed result instead of a revert.
+/// (recording, the receipt), so a failing leg becomes a Failed result instead of a revert. The call reverts with
+/// `InsufficientLegGas` when less than `LEG_MIN_GAS` could reach the leg, so too little gas never fails a leg.
 /// All of a failed leg's effects are undone by the reverted self-call. Flash-funding callbacks are accepted only from
 /// the lending protocol the running leg called, while it runs (transient storage).
 abstract contract LegExecutor is ILegExecutor, IMorphoLiquidateCallback, IAaveV3FlashLoanSimpleReceiver, Ownable {
@@ -26,6 +27,10 @@ abstract contract LegExecutor is ILegExecutor, IMorphoLiquidateCallback, IAaveV3
     uint8 internal constant PROTOCOL_AAVE_V3 = 2;
     /// @notice Gas kept back from a leg's self-call for recording its outcome and sending the receipt.
     uint256 internal constant LEG_GAS_RESERVE = 150_000;
+    /// @notice Least gas a leg's self-call must be able to get. Below it the whole call reverts with `InsufficientLegGas`
+    /// instead of failing the leg: a transaction sent with too little gas (an `eth_estimateGas` answer that lets
+    /// the try/catch swallow an out-of-gas, for instance) must not turn executable legs into Failed receipts.
+    uint256 internal constant LEG_MIN_GAS = 1_000_000;
 
     // ───────────────────────────── storage ─────────────────────────────
 
@@ -63,7 +68,9 @@ abstract contract LegExecutor is ILegExecutor, IMorphoLiquidateCallback, IAaveV3
     /// @dev Runs `leg` in a caught self-call and emits `LegExecuted`. Never reverts on the leg's account.
     function _executeLeg(uint64 height, Leg memory leg) internal returns (LegResult memory result) {
         uint256 budget = gasleft();
-        budget = budget > LEG_GAS_RESERVE ? budget - LEG_GAS_RESERVE : 0;
+        // EIP-150: the callee gets at most 63/64 of what is left.
+        if (budget < LEG_GAS_RESERVE + (LEG_MIN_GAS * 64) / 63) revert InsufficientLegGas(budget, LEG_GAS_RESERVE + (LEG_MIN_GAS * 64) / 63);
+        budget -= LEG_GAS_RESERVE;
         try this.runLeg{gas: budget}(leg) returns (LegResult memory r) {
             result = r;
         } catch (bytes memory reason) {

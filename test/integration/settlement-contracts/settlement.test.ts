@@ -211,6 +211,16 @@ describe('settlement contracts (3 anvil chains, LayerZero V2)', function () {
       await simulateSubmit(hub, plan, sealPlan(plan, hub, keys.slice(1, 4)), submitter, parseEther('1'))
     })
 
+    it('reverts with InsufficientLegGas rather than failing a hub-local leg when sent with too little gas', async () => {
+      const local: SettlementPlan = { height: 101n, legs: [await aaveLeg(hub, 0, 'aave-below-2', USDC('1000'), WETH('0.43'))] }
+      const seals = sealPlan(local, hub, keys.slice(1, 4))
+      await simulateSubmit(hub, local, seals, submitter, parseEther('1'))
+      await expectRevert(
+        () => devnetClient(hub).simulateContract({ address: hubOf(hub), abi: liquidationHubAbi, functionName: 'submitPlan', args: [local, seals], account: submitter, value: parseEther('1'), gas: 700_000n }),
+        'InsufficientLegGas',
+      )
+    })
+
     it('refuses too few seals', async () => {
       await expectRevert(() => simulateSubmit(hub, plan, sealPlan(plan, hub, keys.slice(0, 2)), submitter, parseEther('1')), 'TooFewSeals')
     })

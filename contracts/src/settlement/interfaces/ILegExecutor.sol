@@ -15,6 +15,9 @@ interface ILegExecutor {
     /// @notice The reserve (insurance fund) that receives proceeds changed.
     event ReserveSet(address reserve);
 
+    /// @notice Too little gas was left to run a leg (`available` < `required`): the whole call reverts; send it with more gas.
+    error InsufficientLegGas(uint256 available, uint256 required);
+
     // Errors that make a leg fail (they appear as a Failed result's `reason`, not as a revert of the message).
 
     /// @notice The leg ran after its deadline (unix seconds).
