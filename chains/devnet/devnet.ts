@@ -469,6 +469,25 @@ async function deployNetworkSettlement(
     receiptGas: net.receiptGas,
     spokeWei: toUnits(net.spokeEth, 18),
   })
+  // Working capital: every settlement contract holds `network.floatUsd` of each token. A leg whose planned sales
+  // do not cover its repayment (the planner holds part of the seized collateral for later rounds) pays the rest
+  // from it; the held collateral goes to the reserve (docs/settlement.md, "Working capital").
+  const floatUsd1e8 = toUsd1e8(net.floatUsd)
+  if (floatUsd1e8 > 0n) {
+    await Promise.all(
+      scenario.chains.map(async (c, i) => {
+        const record = records[c.name]
+        const holder = record.hub ?? record.spoke
+        if (!holder) return
+        const tx = await new TxPipeline({ client: devnetClient({ name: c.name, chainId: c.chainId, rpcUrl: anvils[i].rpcUrl }), account: deployer() }).init()
+        for (const t of c.tokens) {
+          const amount = (floatUsd1e8 * 10n ** BigInt(t.decimals)) / toUsd1e8(t.priceUsd)
+          tx.call({ address: base[i].tokens[t.symbol].address, abi: devnetERC20Abi, functionName: 'mint', args: [holder, amount], label: `float ${t.symbol}` })
+        }
+        await tx.flush()
+      }),
+    )
+  }
   log(`settlement: hub on ${net.hub ?? scenario.chains[0].name}, ${scenario.chains.length - 1} spoke(s), ${operators.length} operators, quorum ${quorumOf(net.operators)} (${((performance.now() - t0) / 1000).toFixed(2)} s)`)
   return scenario.chains.map((c, i) => ({ ...base[i], settlement: records[c.name] }))
 }

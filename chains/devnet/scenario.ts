@@ -195,6 +195,8 @@ const networkSchema = z.strictObject({
   receiptGas: gasLimit(50_000, 30_000_000).default(300_000),
   /** ETH given to each spoke to pay receipt fees (whole ETH). */
   spokeEth: decimal.default('10'),
+  /** Working capital of each settlement contract, in USD per token ("0" = none): pays the part of a leg's repayment its planned sales do not cover. */
+  floatUsd: decimal.default('250000'),
 })
 
 const baseScenarioSchema = z.strictObject({
@@ -432,6 +434,7 @@ function crossCheck(s: z.output<typeof baseScenarioSchema>, ctx: Ctx): void {
     fail(['network', 'hub'], `unknown chain "${s.network.hub}" (scenario has ${s.chains.map((c) => c.name).join(', ')})`)
   }
   if (fractionDigits(s.network.spokeEth) > 18) fail(['network', 'spokeEth'], 'must have at most 18 decimals')
+  if (fractionDigits(s.network.floatUsd) > 8) fail(['network', 'floatUsd'], 'must have at most 8 decimals')
 
   // Price path
   let lastAt = -Infinity
