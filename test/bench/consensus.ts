@@ -11,7 +11,8 @@
  * - `failoverMs`: from stopping the next height's leader (libp2p host and node, as a crash looks to
  *   its peers) to the first decision of that height by the others, round timeout base `--timeout` ms.
  *
- * All nodes share this process and its 2 cores, so n=16 measures the machine as much as the protocol.
+ * All nodes share this process and its 2 cores, so n=16 measures the machine as much as the protocol. The run
+ * re-executes itself with UV_THREADPOOL_SIZE=64: the nodes' fsyncs share libuv's threadpool (4 threads by default).
  */
 import { spawn } from 'node:child_process'
 import { createValidatorSet, leaderOf } from '../../protocol/consensus/index.js'
@@ -88,6 +89,7 @@ async function benchOne(n: number, heights: number, timeoutMs: number): Promise<
       roundTimeoutBaseMs: timeoutMs,
       topicPeersMin,
       mode: 'in-process',
+      uvThreadpoolSize: Number(process.env.UV_THREADPOOL_SIZE),
     }
   } finally {
     await Promise.all(running.map(stopMember))
