@@ -112,6 +112,8 @@ export class GossipService extends TypedEventEmitter<GossipServiceEvents> {
   }
 
   private receive(m: GossipsubMessage): void {
+    // Other services share the host's gossipsub (the consensus topic): their messages are theirs to validate.
+    if (!this.topics.includes(m.msg.topic)) return
     let topic: GossipTopic
     try {
       topic = parseTopic(m.msg.topic)

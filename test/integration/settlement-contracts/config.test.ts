@@ -26,7 +26,7 @@ describe('devnet operators and the network section', () => {
 
   it('defaults the network section and checks the hub chain', () => {
     const s = parseScenario({ chains: [chain('a', 1), chain('b', 2)] })
-    assert.deepEqual(s.network, { operators: 4, legGas: 2_000_000, receiptGas: 300_000, spokeEth: '10' })
+    assert.deepEqual(s.network, { operators: 4, legGas: 2_000_000, receiptGas: 300_000, spokeEth: '10', floatUsd: '250000' })
     assert.equal(parseScenario({ chains: [chain('a', 1), chain('b', 2)], network: { operators: 7, hub: 'b' } }).network.hub, 'b')
     assert.throws(() => parseScenario({ chains: [chain('a', 1)], network: { hub: 'zeta' } }), (err: unknown) => err instanceof InvalidScenarioError && /network\.hub/.test(String((err as Error).message + JSON.stringify((err as InvalidScenarioError).metaMessages))))
     assert.throws(() => parseScenario({ chains: [chain('a', 1)], network: { operators: 0 } }), InvalidScenarioError)

@@ -294,7 +294,8 @@ describe('node settlement: transmitter, outbox, fee bumps, tracker (3 anvil chai
       const plan: SettlementPlan = { height, legs: [await morphoLeg(hub, 0, 'morpho-below-2', WETH('0.5'))] }
       const { t, outbox } = await transmitterOf(who, 'bump', { tx: { bumpAfterMs: 200, maxBumps: 5 } })
       const done = t.transmit(certify(plan))
-      for (let i = 0; i < 600 && ((await outbox.get(height))?.attempts.length ?? 0) < 2; i++) await new Promise((r) => setTimeout(r, 10))
+      for (let i = 0; i < 3000 && ((await outbox.get(height))?.attempts.length ?? 0) < 2; i++) await new Promise((r) => setTimeout(r, 10))
+      assert.ok(((await outbox.get(height))?.attempts.length ?? 0) >= 2, 'a replacement was sent before the block was mined')
       await anvil().request('evm_mine')
       const r = await done
       assert.equal(r.state, 'landed')
