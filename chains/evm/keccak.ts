@@ -5,7 +5,7 @@
  * implementation behind viem's `keccak256` (no hex round trips). Checked against viem's
  * `keccak256` in the unit tests.
  */
-import sha3 from 'js-sha3'
+import { keccakBytes } from '../../protocol/keccak.js'
 
 /**
  * keccak256 of `input`, written into `out` (32 bytes) and returned.
@@ -13,7 +13,7 @@ import sha3 from 'js-sha3'
  * any length is accepted.
  */
 export function keccak256Short(input: Uint8Array, out: Uint8Array = new Uint8Array(32)): Uint8Array {
-  out.set(new Uint8Array(sha3.keccak256.arrayBuffer(input)))
+  out.set(keccakBytes(input))
   return out
 }
 

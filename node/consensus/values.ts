@@ -13,6 +13,7 @@
  * - request: `u16 count ‖ count × (u8 kind ‖ u64 chainId ‖ 32 scope ‖ u64 block ‖ u32 part ‖ 20 operator)`, count ≤ 256;
  * - response: one frame per key, in order: `u32 length ‖ SignedEnvelope` (length 0 when the node lacks it).
  */
+import { readAll } from '../gossip/sync.js'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import { bytesToHex, hexToBytes, type Address, type Hex } from 'viem'
@@ -224,19 +225,6 @@ export const SNAPSHOTS_PROTOCOL = '/liqnet/snapshots/1.0.0'
 /** Most keys per request. */
 export const MAX_SNAPSHOT_KEYS_PER_REQUEST = 256
 const KEY_BYTES = 1 + 8 + 32 + 8 + 4 + 20
-
-async function readAll(stream: Stream, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for await (const chunk of stream.source) {
-    signal.throwIfAborted()
-    const bytes = chunk.subarray()
-    size += bytes.length
-    if (size > maxBytes) throw new RangeError('snapshot response too large')
-    chunks.push(bytes)
-  }
-  return Buffer.concat(chunks)
-}
 
 function encodeKeys(keys: readonly SnapshotKey[]): Uint8Array {
   const w = new KeyWriter(2 + keys.length * KEY_BYTES)

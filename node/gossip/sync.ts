@@ -37,14 +37,18 @@ export type SyncOptions = {
   log?: Logger
 }
 
-async function readAll(stream: Stream, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
+/**
+ * Reads a whole libp2p stream (the request or response of a request/response protocol).
+ * @throws RangeError when more than `maxBytes` arrive; the signal's reason when it aborts.
+ */
+export async function readAll(stream: Stream, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
   const chunks: Uint8Array[] = []
   let size = 0
   for await (const chunk of stream.source) {
     signal.throwIfAborted()
     const bytes = chunk.subarray()
     size += bytes.length
-    if (size > maxBytes) throw new RangeError('sync response too large')
+    if (size > maxBytes) throw new RangeError(`stream longer than ${maxBytes} bytes`)
     chunks.push(bytes)
   }
   return Buffer.concat(chunks)

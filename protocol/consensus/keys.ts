@@ -3,7 +3,7 @@
  */
 import type { Hex } from 'viem'
 import { defaultBackend, type Secp256k1Backend } from '../signing/secp256k1.js'
-import { keccakHex } from './keccak.js'
+import { keccakHex } from '../keccak.js'
 import type { QbftSignFn } from './types.js'
 
 /** The default value digest: keccak256 of the value bytes (32 bytes, lowercase hex). */

@@ -13,7 +13,7 @@ import { liqnetDomain, type SigningDomain } from '../signing/eip712.js'
 import { defaultBackend, type Secp256k1Backend } from '../signing/secp256k1.js'
 import { MAX_JUSTIFICATION_ENTRIES, MAX_ROUND, ZERO_DIGEST } from './constants.js'
 import { QbftDecodeError, QbftEncodeError } from './errors.js'
-import { keccakBytes } from './keccak.js'
+import { keccakBytes } from '../keccak.js'
 import { consensusSchema } from './schema.js'
 import {
   MessageKind,

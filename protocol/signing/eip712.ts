@@ -22,6 +22,7 @@
  * points appear in the canonical message.
  */
 import { createHash } from 'node:crypto'
+import { keccakBytes } from '../keccak.js'
 import { domainSeparator as viemDomainSeparator, hexToBytes, keccak256, type Address, type Hex, type TypedDataDomain } from 'viem'
 import { bytesToHex } from 'viem'
 import type { WireAccountHealth, WireDepthPoint, WireHealthSnapshot, WireLiquiditySnapshot } from '../proto/codec.js'
@@ -188,7 +189,7 @@ function digestOf(domainSeparator: Uint8Array, structHash: Uint8Array): Uint8Arr
   buf[1] = 0x01
   buf.set(domainSeparator, 2)
   buf.set(structHash, 34)
-  return keccak256(buf, 'bytes')
+  return keccakBytes(buf)
 }
 
 /** EIP-712 `hashStruct(HealthSnapshot)`. */
@@ -208,7 +209,7 @@ export function healthSnapshotStructHash(s: WireHealthSnapshot, accountsHash = h
   putBytes(enc, 11, accountsHash)
   putUint(enc, 12, s.blockTimestamp ?? 0)
   putBytes(enc, 13, marketStateHash(s))
-  return keccak256(enc, 'bytes')
+  return keccakBytes(enc)
 }
 
 /** EIP-712 `hashStruct(LiquiditySnapshot)`. */
@@ -227,7 +228,7 @@ export function liquiditySnapshotStructHash(s: WireLiquiditySnapshot): Uint8Arra
   putBytes(enc, 10, s.reserve1)
   putUint(enc, 11, s.depth.length)
   putBytes(enc, 12, depthPointsHash(s.depth))
-  return keccak256(enc, 'bytes')
+  return keccakBytes(enc)
 }
 
 /** The 32-byte EIP-712 digest `keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(snapshot))` that operators sign. */

@@ -9,7 +9,7 @@
  * gives the same run.
  */
 import { bytesToHex, hexToBytes, type Address, type Hex } from 'viem'
-import { keccakBytes, keccakHex } from '../../../protocol/consensus/keccak.js'
+import { keccakBytes, keccakHex } from '../../../protocol/keccak.js'
 import {
   createKeySign,
   createQbft,

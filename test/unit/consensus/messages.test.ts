@@ -28,7 +28,7 @@ import {
   type QbftPacket,
 } from '../../../protocol/consensus/index.js'
 import { consensusProtoPath, consensusSchemaSource } from '../../../protocol/consensus/generate-schema.js'
-import { keccakBytes, keccakHex } from '../../../protocol/consensus/keccak.js'
+import { keccakBytes, keccakHex } from '../../../protocol/keccak.js'
 import { createDomainSeparator } from '../../../protocol/signing/eip712.js'
 import { DOMAIN_SEPARATOR, testKey } from './harness.js'
 

@@ -1,7 +1,7 @@
 /**
- * keccak256 for the consensus hot path (message digests, value digests, signer addresses):
- * `js-sha3`, several times faster on short inputs than the generic implementation behind
- * viem's `keccak256` (same output; checked in the unit tests).
+ * keccak256 for the hot paths (QBFT message and value digests, signer addresses, snapshot struct
+ * hashes, Morpho storage slots): `js-sha3`, several times faster on short inputs than the generic
+ * implementation behind viem's `keccak256` (same output; checked in the unit tests).
  */
 import sha3 from 'js-sha3'
 import type { Hex } from 'viem'
