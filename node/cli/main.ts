@@ -18,6 +18,7 @@ const commands: Record<string, () => Promise<Register>> = {
   init: async () => (await import('./init.js')).registerInit,
   start: async () => (await import('./start.js')).registerStart,
   status: async () => (await import('./status.js')).registerStatus,
+  protection: async () => (await import('./protection.js')).registerProtection,
 }
 
 /** The program with every sub-command, or only `only` when given (and known). */
