@@ -1,0 +1,354 @@
+/**
+ * The whole network on one machine: the scenario's anvil chains with everything deployed, the devnet relayer
+ * (DVN + executor), and n `liqnet start` processes (one per devnet operator, each with its own key, store and
+ * ports); then the scenario's price path, and a report of what the network did after the shock.
+ *
+ * Progress goes to `log` one line per stage: chains up, nodes started, peers connected, snapshots flowing, each
+ * price step, each plan certified (submitted on the hub) and settled. The report is a {@link DevnetReport}.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdir, rm } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Address, Hex, PublicClient } from 'viem'
+import { liquidationHubAbi } from '../../contracts/out/abis.js'
+import { applyPriceSteps, devnetClient, startDevnet } from '../../chains/devnet/devnet.js'
+import { fundDevnetOperators, writeDevnetNodeConfigs, type DevnetNodeConfig } from '../../chains/devnet/node-config.js'
+import { relayerChainsOf, startRelayer } from '../../chains/devnet/relayer.js'
+import { toUsd1e8 } from '../../chains/devnet/scenario.js'
+import type { Devnet, DevnetChain, PriceStep } from '../../chains/devnet/types.js'
+import { BaseError } from '../../protocol/errors.js'
+
+/** One liquidated position: its debt went down after the shock. */
+export type LiquidatedPosition = { chain: string; chainId: number; protocol: 'morpho-blue' | 'aave-v3'; market: Hex | Address; borrower: Address; name: string }
+
+/** What `liqnet devnet` prints at the end (JSON with `--json`). */
+export type DevnetReport = {
+  scenario: string
+  nodes: number
+  liquidated: LiquidatedPosition[]
+  /** USD (decimal string, 2 decimals): debt left with no collateral behind it once the network is done. */
+  badDebt: string
+  /** Largest move of any Uniswap V2 pair's marginal price from the shock to the end (the network's own sales), bps. */
+  priceImpactBps: number
+  pools: { chain: string; pair: string; priceImpactBps: number }[]
+  plans: { height: string; legs: number; executed: number; failed: number; submittedAfterShockSeconds: number; settledAfterShockSeconds?: number }[]
+  /** Seconds from the shock (the first price step) to each receipt or local execution recorded on the hub. */
+  receiptsAfterShockSeconds: number[]
+  shockToLastReceiptSeconds: number | null
+  /** Seconds from the command's start to the nodes' first snapshots on every chain. */
+  upSeconds: number
+}
+
+/** The network did not come up (a node exited, or never reached a stage). */
+export class DevnetNetworkError extends BaseError {
+  override name = 'DevnetNetworkError'
+  constructor(what: string, details?: string) {
+    super(`The devnet network did not come up: ${what}.`, { details, metaMessages: ['Each node logs to <state-dir>/nodes/nodeN/node.log.'] })
+  }
+}
+
+export type RunDevnetNetworkOptions = {
+  scenario: string
+  stateDir?: string
+  fresh?: boolean
+  /** Operators to run (at most the hub's set). @default the scenario's network.operators */
+  nodes?: number
+  /** Seconds without a new plan, once every submitted plan is settled, after the last price step before the report. @default 5 */
+  quietSeconds?: number
+  /** Longest wait after the last price step, seconds. @default 90 */
+  settleTimeoutSeconds?: number
+  log?: (line: string) => void
+  /** Stop everything once the report is out (otherwise wait for SIGINT/SIGTERM). */
+  exitAfterReport?: boolean
+  onReport?: (report: DevnetReport) => void
+  signal?: AbortSignal
+}
+
+type NodeProc = { cfg: DevnetNodeConfig; child: ChildProcess; msgs: Set<string>; chainsFlowing: Set<string>; exited?: number | null }
+
+function startNode(cfg: DevnetNodeConfig, logFile: string): NodeProc {
+  const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'liqnet.js')
+  const child = spawn(process.execPath, [bin, 'start', '--config', cfg.configPath], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LIQNET_'))),
+  })
+  const p: NodeProc = { cfg, child, msgs: new Set(), chainsFlowing: new Set() }
+  let buf = ''
+  const out: string[] = []
+  child.stderr!.on('data', (d: Buffer) => {
+    buf += d.toString()
+    let i
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i)
+      buf = buf.slice(i + 1)
+      out.push(line)
+      try {
+        const l = JSON.parse(line) as { msg?: string; chain?: string }
+        if (l.msg) p.msgs.add(l.msg)
+        if (l.msg === 'snapshots flowing' && l.chain) p.chainsFlowing.add(l.chain)
+      } catch {
+        // a line that is not a log record
+      }
+    }
+  })
+  const flush = async () => {
+    const { appendFile } = await import('node:fs/promises')
+    if (out.length) await appendFile(logFile, out.splice(0).join('\n') + '\n').catch(() => {})
+  }
+  const t = setInterval(() => void flush(), 500)
+  child.once('exit', (code) => {
+    p.exited = code
+    clearInterval(t)
+    void flush()
+  })
+  return p
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((res) => {
+    const onAbort = () => (clearTimeout(t), res())
+    const t = setTimeout(() => (signal?.removeEventListener('abort', onAbort), res()), ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+
+async function until(what: string, nodes: NodeProc[], cond: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!cond()) {
+    const dead = nodes.find((n) => n.exited !== undefined)
+    if (dead) throw new DevnetNetworkError(`node ${dead.cfg.index} exited with code ${dead.exited} before ${what}`, `log: ${join(dead.cfg.dir, 'node.log')}`)
+    if (signal?.aborted) throw new DevnetNetworkError(`interrupted before ${what}`)
+    if (Date.now() > end) throw new DevnetNetworkError(`timed out waiting for ${what}`)
+    await sleep(100)
+  }
+}
+
+const morphoAbi = [
+  { type: 'function', name: 'position', stateMutability: 'view', inputs: [{ name: 'id', type: 'bytes32' }, { name: 'user', type: 'address' }], outputs: [{ name: 'supplyShares', type: 'uint256' }, { name: 'borrowShares', type: 'uint128' }, { name: 'collateral', type: 'uint128' }] },
+  { type: 'function', name: 'market', stateMutability: 'view', inputs: [{ name: 'id', type: 'bytes32' }], outputs: [{ type: 'uint128' }, { type: 'uint128' }, { name: 'totalBorrowAssets', type: 'uint128' }, { name: 'totalBorrowShares', type: 'uint128' }, { type: 'uint128' }, { type: 'uint128' }] },
+] as const
+const aaveAbi = [
+  { type: 'function', name: 'getUserAccountData', stateMutability: 'view', inputs: [{ name: 'user', type: 'address' }], outputs: [{ name: 'totalCollateralBase', type: 'uint256' }, { name: 'totalDebtBase', type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }] },
+] as const
+const pairAbi = [{ type: 'function', name: 'getReserves', stateMutability: 'view', inputs: [], outputs: [{ type: 'uint112' }, { type: 'uint112' }, { type: 'uint32' }] }] as const
+
+type PositionRef = { chain: DevnetChain; protocol: 'morpho-blue' | 'aave-v3'; market: Hex | Address; borrower: Address; name: string; loanSymbol?: string }
+/** Debt (Morpho borrow shares, or Aave total debt in USD 1e8) and whether collateral is left, with its USD value (1e8) when unbacked. */
+type PositionState = { debt: bigint; collateral: bigint; unbackedUsd1e8: bigint }
+
+function positionsOf(devnet: Devnet): PositionRef[] {
+  const out: PositionRef[] = []
+  for (const c of devnet.scenario.chains) {
+    const chain = devnet.chains.find((x) => x.name === c.name)!
+    for (const b of c.borrowers) {
+      const borrower = chain.accounts.borrowers[b.name].address
+      const aave = b.positions.some((p) => p.protocol === 'aave')
+      if (aave) out.push({ chain, protocol: 'aave-v3', market: chain.deployment.aave!.pool, borrower, name: b.name })
+      for (const p of b.positions) {
+        if (p.protocol !== 'morpho') continue
+        const m = chain.deployment.morpho!.markets[p.market]
+        const loanSymbol = Object.entries(chain.deployment.tokens).find(([, t]) => t.address.toLowerCase() === m.params.loanToken.toLowerCase())?.[0]
+        out.push({ chain, protocol: 'morpho-blue', market: m.id, borrower, name: b.name, loanSymbol })
+      }
+    }
+  }
+  return out
+}
+
+async function readPosition(client: PublicClient, p: PositionRef, loanPriceUsd1e8: (chain: DevnetChain, symbol: string) => bigint): Promise<PositionState> {
+  if (p.protocol === 'aave-v3') {
+    const [collateralBase, debtBase] = await client.readContract({ address: p.market as Address, abi: aaveAbi, functionName: 'getUserAccountData', args: [p.borrower] })
+    return { debt: debtBase, collateral: collateralBase, unbackedUsd1e8: collateralBase === 0n ? debtBase : 0n }
+  }
+  const morpho = p.chain.deployment.morpho!.address
+  const [, borrowShares, collateral] = await client.readContract({ address: morpho, abi: morphoAbi, functionName: 'position', args: [p.market as Hex, p.borrower] })
+  let unbackedUsd1e8 = 0n
+  if (collateral === 0n && borrowShares > 0n && p.loanSymbol) {
+    const [, , totalBorrowAssets, totalBorrowShares] = await client.readContract({ address: morpho, abi: morphoAbi, functionName: 'market', args: [p.market as Hex] })
+    const assets = totalBorrowShares > 0n ? (borrowShares * totalBorrowAssets) / totalBorrowShares : 0n
+    const decimals = p.chain.deployment.tokens[p.loanSymbol].decimals
+    unbackedUsd1e8 = (assets * loanPriceUsd1e8(p.chain, p.loanSymbol)) / 10n ** BigInt(decimals)
+  }
+  return { debt: borrowShares, collateral, unbackedUsd1e8 }
+}
+
+async function poolPrices(devnet: Devnet): Promise<Map<string, { chain: string; pair: string; price: number }>> {
+  const out = new Map<string, { chain: string; pair: string; price: number }>()
+  for (const chain of devnet.chains)
+    for (const [name, pair] of Object.entries(chain.deployment.uniswapV2?.pairs ?? {})) {
+      const [r0, r1] = await devnetClient(chain).readContract({ address: pair.address, abi: pairAbi, functionName: 'getReserves' })
+      out.set(`${chain.name}/${name}`, { chain: chain.name, pair: name, price: Number(r1) / Number(r0) })
+    }
+  return out
+}
+
+/** The price of `symbol` on `chain` after `steps` (the scenario's start price otherwise), USD 1e8. */
+function priceAfter(devnet: Devnet, steps: readonly PriceStep[]) {
+  return (chain: DevnetChain, symbol: string): bigint => {
+    let price = toUsd1e8(devnet.scenario.chains.find((c) => c.name === chain.name)!.tokens.find((t) => t.symbol === symbol)!.priceUsd)
+    for (const s of steps) if (s.symbol === symbol && (!s.chain || s.chain === chain.name)) price = toUsd1e8(s.priceUsd)
+    return price
+  }
+}
+
+/**
+ * Runs the network and returns its report. Stops every process it started (by PID) before returning when
+ * `exitAfterReport`, else when `signal` aborts or on SIGINT/SIGTERM.
+ * @throws DevnetNetworkError when a node exits early or a stage is not reached in time; the errors of startDevnet.
+ */
+export async function runDevnetNetwork(o: RunDevnetNetworkOptions): Promise<DevnetReport> {
+  const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'))
+  const t0 = Date.now()
+  const stateDir = resolve(o.stateDir ?? '.devnet')
+  const devnet = await startDevnet({ scenario: o.scenario, stateDir, fresh: o.fresh, log })
+  const nodes: NodeProc[] = []
+  let relayer: Awaited<ReturnType<typeof startRelayer>> | undefined
+  const stopAll = async () => {
+    for (const n of nodes) if (n.exited === undefined) n.child.kill('SIGTERM')
+    await Promise.all(nodes.map((n) => (n.exited !== undefined ? undefined : Promise.race([new Promise((r) => n.child.once('exit', r)), sleep(10_000)]))))
+    for (const n of nodes) if (n.exited === undefined) n.child.kill('SIGKILL')
+    await relayer?.stop()
+    await devnet.stop()
+  }
+  const ac = new AbortController()
+  const onSignal = () => ac.abort()
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  o.signal?.addEventListener('abort', onSignal, { once: true })
+  try {
+    log(`chains up: ${devnet.chains.map((c) => `${c.name} (chainId ${c.chainId}, EID ${c.eid}, ${c.rpcUrl})`).join(', ')}`)
+    const hubChain = devnet.chains.find((c) => c.deployment.settlement.hub)!
+    const hub = hubChain.deployment.settlement.hub!
+    const n = o.nodes ?? devnet.scenario.network.operators
+    const nodesDir = join(stateDir, 'nodes')
+    await rm(nodesDir, { recursive: true, force: true })
+    await mkdir(nodesDir, { recursive: true })
+    const cfgs = await writeDevnetNodeConfigs(devnet.chains, { dir: nodesDir, operators: n, logLevel: 'info' })
+    await fundDevnetOperators(devnet.chains, cfgs.map((c) => c.operator))
+    relayer = await startRelayer({ chains: relayerChainsOf(devnet), stateFile: join(stateDir, 'relayer.json'), pollMs: 100 })
+    log(`relayer up (DVN + executor on ${devnet.chains.length} endpoints)`)
+    for (const cfg of cfgs) nodes.push(startNode(cfg, join(cfg.dir, 'node.log')))
+    log(`starting ${n} nodes: ${cfgs.map((c) => `node${c.index} ${c.operator} api http://127.0.0.1:${c.ports.api} metrics http://127.0.0.1:${c.ports.metrics}`).join('; ')}`)
+    await until('every node started', nodes, () => nodes.every((x) => x.msgs.has('node started')), 120_000, ac.signal)
+    log('nodes started')
+    await until('peers connected', nodes, () => nodes.every((x) => x.msgs.has('peers connected')), 60_000, ac.signal)
+    log('nodes connected')
+    await until('snapshots flowing', nodes, () => nodes.every((x) => devnet.chains.every((c) => x.chainsFlowing.has(c.name))), 60_000, ac.signal)
+    const upSeconds = (Date.now() - t0) / 1000
+    log(`snapshots flowing on every chain (${upSeconds.toFixed(1)} s since start)`)
+
+    // Before the shock: positions, pool prices, the hub's block.
+    const positions = positionsOf(devnet)
+    const startPrices = priceAfter(devnet, [])
+    const before = await Promise.all(positions.map((p) => readPosition(devnetClient(p.chain), p, startPrices)))
+    const poolsBefore = await poolPrices(devnet)
+    const hubClient = devnetClient(hubChain)
+    const fromBlock = await hubClient.getBlockNumber()
+
+    // The price path, in real time from now; the shock is its first step.
+    const steps = devnet.scenario.pricePath
+    let shockAt: number | undefined
+    const playStart = Date.now()
+    for (const step of steps) {
+      await sleep(Math.max(0, playStart + step.atSeconds * 1000 - Date.now()), ac.signal)
+      if (ac.signal.aborted) throw new DevnetNetworkError('interrupted during the price path')
+      await applyPriceSteps(devnet, [step])
+      shockAt ??= Date.now()
+      log(`price t=${step.atSeconds}s: ${step.symbol} = $${step.priceUsd}${step.chain ? ` on ${step.chain}` : ''}${step.note ? ` (${step.note})` : ''}`)
+    }
+    shockAt ??= Date.now()
+
+    // Follow the hub until every submitted plan is settled and nothing new came for quietSeconds.
+    const quietMs = (o.quietSeconds ?? 5) * 1000
+    const deadline = Date.now() + (o.settleTimeoutSeconds ?? 90) * 1000
+    const seenAt = new Map<string, number>()
+    const submittedAt = new Map<bigint, number>()
+    const settledAt = new Map<bigint, number>()
+    let lastChange = Date.now()
+    while (Date.now() < deadline && !ac.signal.aborted) {
+      const [submitted, settled, receipts, local] = await Promise.all(
+        (['PlanSubmitted', 'PlanSettled', 'ReceiptReceived', 'LegExecuted'] as const).map((eventName) => hubClient.getContractEvents({ address: hub, abi: liquidationHubAbi, eventName, fromBlock })),
+      )
+      for (const e of submitted as unknown as { args: { height: bigint; legCount: number } }[])
+        if (!submittedAt.has(e.args.height)) {
+          submittedAt.set(e.args.height, Date.now())
+          lastChange = Date.now()
+          log(`plan certified and submitted: height ${e.args.height}, ${e.args.legCount} legs`)
+        }
+      for (const e of settled as unknown as { args: { height: bigint; executed: number; failed: number } }[])
+        if (!settledAt.has(e.args.height)) {
+          settledAt.set(e.args.height, Date.now())
+          lastChange = Date.now()
+          log(`plan settled: height ${e.args.height}, ${e.args.executed} legs executed, ${e.args.failed} failed`)
+        }
+      for (const e of [...receipts, ...local] as unknown as { args: { height: bigint; seq: number } }[]) {
+        const key = `${e.args.height}/${e.args.seq}`
+        if (!seenAt.has(key)) seenAt.set(key, Date.now())
+      }
+      const allSettled = [...submittedAt.keys()].every((h) => settledAt.has(h))
+      if (submittedAt.size > 0 && allSettled && Date.now() - lastChange >= quietMs) break
+      await sleep(250, ac.signal)
+    }
+
+    const endPrices = priceAfter(devnet, steps)
+    const after = await Promise.all(positions.map((p) => readPosition(devnetClient(p.chain), p, endPrices)))
+    const poolsAfter = await poolPrices(devnet)
+    const liquidated = positions
+      .filter((_, i) => before[i].debt > 0n && after[i].debt * 1000n < before[i].debt * 999n)
+      .map((p) => ({ chain: p.chain.name, chainId: p.chain.chainId, protocol: p.protocol, market: p.market, borrower: p.borrower, name: p.name }))
+    const badDebt1e8 = after.reduce((s, a) => s + a.unbackedUsd1e8, 0n)
+    const pools = [...poolsAfter].map(([k, a]) => ({ chain: a.chain, pair: a.pair, priceImpactBps: Math.round(Math.abs(a.price / poolsBefore.get(k)!.price - 1) * 10_000) }))
+    const summary = await Promise.all(
+      [...submittedAt].map(async ([height, at]) => {
+        const [s] = (await hubClient.getContractEvents({ address: hub, abi: liquidationHubAbi, eventName: 'PlanSettled', args: { height }, fromBlock })) as unknown as { args: { executed: number; failed: number } }[]
+        const [sub] = (await hubClient.getContractEvents({ address: hub, abi: liquidationHubAbi, eventName: 'PlanSubmitted', args: { height }, fromBlock })) as unknown as { args: { legCount: number } }[]
+        const settled = settledAt.get(height)
+        return {
+          height: String(height),
+          legs: Number(sub?.args.legCount ?? 0),
+          executed: Number(s?.args.executed ?? 0),
+          failed: Number(s?.args.failed ?? 0),
+          submittedAfterShockSeconds: (at - shockAt!) / 1000,
+          ...(settled !== undefined ? { settledAfterShockSeconds: (settled - shockAt!) / 1000 } : {}),
+        }
+      }),
+    )
+    const receiptTimes = [...seenAt.values()].map((t) => (t - shockAt!) / 1000).sort((a, b) => a - b)
+    const report: DevnetReport = {
+      scenario: devnet.scenario.name,
+      nodes: n,
+      liquidated,
+      badDebt: (Number(badDebt1e8) / 1e8).toFixed(2),
+      priceImpactBps: pools.reduce((m, p) => Math.max(m, p.priceImpactBps), 0),
+      pools,
+      plans: summary,
+      receiptsAfterShockSeconds: receiptTimes,
+      shockToLastReceiptSeconds: receiptTimes.length ? receiptTimes[receiptTimes.length - 1] : null,
+      upSeconds,
+    }
+    o.onReport?.(report)
+    if (!o.exitAfterReport) {
+      log('network up; Ctrl-C to stop')
+      await new Promise<void>((res) => (ac.signal.aborted ? res() : ac.signal.addEventListener('abort', () => res(), { once: true })))
+    }
+    return report
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    log('stopping nodes, relayer and chains')
+    await stopAll()
+  }
+}
+
+/** The report as a few readable lines. */
+export function formatDevnetReport(r: DevnetReport): string {
+  const lines = [
+    `liqnet devnet report: scenario ${r.scenario}, ${r.nodes} nodes (up in ${r.upSeconds.toFixed(1)} s)`,
+    `  liquidated: ${r.liquidated.length} positions${r.liquidated.length ? ` (${r.liquidated.map((l) => `${l.chain}/${l.protocol}/${l.name}`).join(', ')})` : ''}`,
+    `  plans: ${r.plans.map((p) => `height ${p.height}: ${p.executed}/${p.legs} legs executed, submitted +${p.submittedAfterShockSeconds.toFixed(1)} s${p.settledAfterShockSeconds !== undefined ? `, settled +${p.settledAfterShockSeconds.toFixed(1)} s` : ', not settled'}`).join('; ') || 'none'}`,
+    `  bad debt: $${r.badDebt}`,
+    `  price impact: ${r.priceImpactBps} bps at most (${r.pools.filter((p) => p.priceImpactBps > 0).map((p) => `${p.chain}/${p.pair} ${p.priceImpactBps}`).join(', ') || 'no pool moved'})`,
+    `  shock to last receipt on the hub: ${r.shockToLastReceiptSeconds === null ? 'no receipt' : `${r.shockToLastReceiptSeconds.toFixed(1)} s`}`,
+  ]
+  return lines.join('\n')
+}
