@@ -25,8 +25,12 @@ export function registerDevnet(program: Command): void {
     }))
     .option('--json', 'print the report as one JSON object on stdout (progress stays on stderr)', false)
     .option('--exit', 'stop everything once the report is printed', false)
+    .addOption(new Option('--kill-at-shock <i>', 'kill node i (SIGKILL) at the shock, to watch the others settle without it').argParser((v) => {
+      if (!/^\d+$/.test(v)) throw new Error('--kill-at-shock must be a node index')
+      return Number(v)
+    }))
     .option('--play-price-path', "with --nodes 0: play the scenario's price path once the chains are up", false)
-    .action(async (opts: { scenario: string; stateDir: string; fresh: boolean; nodes?: number; json: boolean; exit: boolean; playPricePath: boolean }) => {
+    .action(async (opts: { scenario: string; stateDir: string; fresh: boolean; nodes?: number; json: boolean; exit: boolean; killAtShock?: number; playPricePath: boolean }) => {
       if (opts.nodes === 0) {
         await runDevnet({ scenario: opts.scenario, stateDir: opts.stateDir, fresh: opts.fresh, playPricePath: opts.playPricePath })
         return
@@ -37,6 +41,7 @@ export function registerDevnet(program: Command): void {
         fresh: opts.fresh,
         nodes: opts.nodes,
         exitAfterReport: opts.exit,
+        killAtShock: opts.killAtShock,
         log: (l) => process.stderr.write(l + '\n'),
         onReport: (r) => {
           if (opts.json) process.stdout.write(JSON.stringify(r) + '\n')

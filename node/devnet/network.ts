@@ -63,6 +63,8 @@ export type RunDevnetNetworkOptions = {
   exitAfterReport?: boolean
   onReport?: (report: DevnetReport) => void
   signal?: AbortSignal
+  /** Kill this node (SIGKILL) at the shock: the others must still settle (a fault the network tolerates while n ≥ 3f+1). */
+  killAtShock?: number
 }
 
 type NodeProc = { cfg: DevnetNodeConfig; child: ChildProcess; msgs: Set<string>; chainsFlowing: Set<string>; exited?: number | null }
@@ -253,6 +255,12 @@ export async function runDevnetNetwork(o: RunDevnetNetworkOptions): Promise<Devn
       await sleep(Math.max(0, playStart + step.atSeconds * 1000 - Date.now()), ac.signal)
       if (ac.signal.aborted) throw new DevnetNetworkError('interrupted during the price path')
       await applyPriceSteps(devnet, [step])
+      if (shockAt === undefined && o.killAtShock !== undefined) {
+        const victim = nodes[o.killAtShock]
+        if (!victim) throw new DevnetNetworkError(`no node ${o.killAtShock} to kill`)
+        victim.child.kill('SIGKILL')
+        log(`node${o.killAtShock} killed at the shock (SIGKILL)`)
+      }
       shockAt ??= Date.now()
       log(`price t=${step.atSeconds}s: ${step.symbol} = $${step.priceUsd}${step.chain ? ` on ${step.chain}` : ''}${step.note ? ` (${step.note})` : ''}`)
     }

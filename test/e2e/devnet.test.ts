@@ -46,4 +46,25 @@ describe('liqnet devnet: the whole network on one machine, from the shock to the
     assert.match(formatDevnetReport(r), /shock to last receipt on the hub: \d+\.\d s/)
     console.log(JSON.stringify({ e2e: 'devnet', ...r, liquidated: r.liquidated.length }))
   })
+
+  it('settles with one node killed at the shock (n = 4 tolerates f = 1)', async () => {
+    let report: DevnetReport | undefined
+    const lines: string[] = []
+    await runDevnetNetwork({
+      scenario: 'scenarios/devnet/test.yaml',
+      stateDir: join(dir, 'state-kill'),
+      exitAfterReport: true,
+      quietSeconds: 3,
+      settleTimeoutSeconds: 60,
+      killAtShock: 0,
+      log: (l) => lines.push(l),
+      onReport: (r) => (report = r),
+    })
+    const r = report!
+    assert.ok(lines.some((l) => l.startsWith('node0 killed at the shock')))
+    for (const chain of ['alpha', 'beta'])
+      assert.deepEqual([...new Set(r.liquidated.filter((l) => l.chain === chain).map((l) => l.name))].sort(), ['aave-below', 'aave-deep', 'morpho-below'], `liquidated on ${chain}`)
+    for (const p of r.plans) assert.equal(p.executed, p.legs)
+    console.log(JSON.stringify({ e2e: 'devnet-one-node-killed', plans: r.plans, shockToLastReceiptSeconds: r.shockToLastReceiptSeconds }))
+  })
 })
