@@ -296,6 +296,9 @@ describe('node settlement: transmitter, outbox, fee bumps, tracker (3 anvil chai
       const done = t.transmit(certify(plan))
       for (let i = 0; i < 3000 && ((await outbox.get(height))?.attempts.length ?? 0) < 2; i++) await new Promise((r) => setTimeout(r, 10))
       assert.ok(((await outbox.get(height))?.attempts.length ?? 0) >= 2, 'a replacement was sent before the block was mined')
+      // The outbox records an attempt before broadcasting it: wait until the replacement is in the node's pool.
+      const replacement = (await outbox.get(height))!.attempts[1]!.hash as Hex
+      for (let i = 0; i < 1000 && !(await client.getTransaction({ hash: replacement }).catch(() => undefined)); i++) await new Promise((r) => setTimeout(r, 10))
       await anvil().request('evm_mine')
       const r = await done
       assert.equal(r.state, 'landed')
