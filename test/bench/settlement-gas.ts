@@ -18,8 +18,8 @@ import { TxPipeline } from '../../chains/devnet/deploy/common.js'
 import { devnetOperatorKeys, quorumOf } from '../../chains/devnet/operators.js'
 import type { DevnetChain } from '../../chains/devnet/types.js'
 import { repoRoot } from '../../contracts/artifacts.js'
-import { SettlementProtocol, type SettlementLeg, type SettlementPlan } from '../../protocol/settlement/plan.js'
-import { deliver, leg, quoteV2, sealPlan, spokeOf, submitPlan } from '../integration/settlement-contracts/helpers.js'
+import type { SettlementLeg, SettlementPlan } from '../../protocol/settlement/plan.js'
+import { aaveWethLeg, deliver, morphoWethLeg, sealPlan, spokeOf, submitPlan } from '../integration/settlement-contracts/helpers.js'
 import { join } from 'node:path'
 
 const print = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ bench: 'settlement-gas', ...o })}\n`)
@@ -33,42 +33,8 @@ export async function run(_args: string[]): Promise<void> {
     const me = hub.accounts.deployer.address
     const submitter = hub.accounts.liquidator.address
 
-    const morphoLeg = async (c: DevnetChain, seq: number, borrower: string, seized: bigint): Promise<SettlementLeg> => {
-      const weth = c.deployment.tokens.WETH.address
-      const pool = c.deployment.uniswapV2!.pairs['WETH/USDC'].address
-      const out = await quoteV2(devnetClient(c), pool, weth, seized)
-      return leg({
-        seq,
-        eid: c.eid,
-        protocol: SettlementProtocol.morphoBlue,
-        target: c.deployment.morpho!.address,
-        marketId: c.deployment.morpho!.markets['WETH/USDC'].id,
-        borrower: c.accounts.borrowers[borrower].address,
-        collateralToken: weth,
-        debtToken: c.deployment.tokens.USDC.address,
-        seizedAssets: seized,
-        swaps: [{ pool, amountIn: seized, minAmountOut: (out * 99n) / 100n }],
-        deadline,
-      })
-    }
-    const aaveLeg = async (c: DevnetChain, seq: number, borrower: string): Promise<SettlementLeg> => {
-      const weth = c.deployment.tokens.WETH.address
-      const pool = c.deployment.uniswapV2!.pairs['WETH/USDC'].address
-      const sell = parseEther('0.43')
-      const out = await quoteV2(devnetClient(c), pool, weth, sell)
-      return leg({
-        seq,
-        eid: c.eid,
-        protocol: SettlementProtocol.aaveV3,
-        target: c.deployment.aave!.pool,
-        borrower: c.accounts.borrowers[borrower].address,
-        collateralToken: weth,
-        debtToken: c.deployment.tokens.USDC.address,
-        debtToCover: parseUnits('1000', 6),
-        swaps: [{ pool, amountIn: sell, minAmountOut: (out * 99n) / 100n }],
-        deadline,
-      })
-    }
+    const morphoLeg = (c: DevnetChain, seq: number, borrower: string, seized: bigint) => morphoWethLeg(c, seq, borrower, seized, { deadline })
+    const aaveLeg = (c: DevnetChain, seq: number, borrower: string) => aaveWethLeg(c, seq, borrower, parseUnits('1000', 6), parseEther('0.43'), { deadline })
 
     // submitPlan: one hub per operator set on the hub chain, each wired to alpha's spoke (legs sent, not delivered).
     const client = devnetClient(hub)

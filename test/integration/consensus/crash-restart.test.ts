@@ -1,43 +1,14 @@
 import assert from 'node:assert/strict'
-import { fork, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { createValidatorSet, leaderOf, MessageKind, type QbftPacket } from '../../../protocol/consensus/index.js'
+import { forkChild, spawned, type Child } from '../gossip/helpers.js'
 import { cleanup, planConsensusCluster, startMember, stopMember, testValues, waitFor, waitForTopicPeers, type ClusterPlan, type RunningMember } from './helpers.js'
 
 const script = fileURLToPath(new URL('./node-process.ts', import.meta.url))
 
-type Child = { proc: ChildProcess; call(cmd: Record<string, unknown>): Promise<any> }
-const spawned: ChildProcess[] = []
-
 function spawnNode(cfg: { label: string; index: number; ports: number[]; dir: string; generation: number; maxHeight: bigint }): Promise<Child> {
-  const proc = fork(script, [JSON.stringify({ ...cfg, maxHeight: String(cfg.maxHeight) })], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'ignore', 'ipc'] })
-  spawned.push(proc)
-  let next = 0
-  const waiting = new Map<number, (m: any) => void>()
-  proc.on('message', (m: any) => {
-    if (m.id !== undefined) waiting.get(m.id)?.(m)
-  })
-  const child: Child = {
-    proc,
-    call: (cmd) =>
-      new Promise((resolve, reject) => {
-        const id = next++
-        const t = setTimeout(() => reject(new Error(`node process did not answer ${JSON.stringify(cmd)}`)), 15_000)
-        waiting.set(id, (m) => {
-          clearTimeout(t)
-          resolve(m)
-        })
-        proc.send({ ...cmd, id })
-      }),
-  }
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('node process did not start')), 60_000)
-    proc.once('message', () => {
-      clearTimeout(t)
-      resolve(child)
-    })
-    proc.once('exit', (code, signal) => reject(new Error(`node process exited (${code ?? signal})`)))
-  })
+  return forkChild(script, { ...cfg, maxHeight: String(cfg.maxHeight) }, 'node process', 60_000)
 }
 
 function kill9(proc: ChildProcess | undefined): Promise<void> {

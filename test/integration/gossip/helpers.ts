@@ -104,8 +104,12 @@ export type Child = { proc: ChildProcess; call(cmd: Record<string, unknown>): Pr
 /** Every process spawned, so that `after` kills them by PID even when a start failed. */
 export const spawned: ChildProcess[] = []
 
-export function spawnNode(cfg: { label: string; index: number; ports: number[]; dir: string }): Promise<Child> {
-  const proc = fork(script, [JSON.stringify(cfg)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'ignore', 'ipc'] })
+/**
+ * Forks a tsx child process that answers `{ ...cmd, id }` IPC requests with `{ id, ... }`, and resolves once its
+ * first message says it is up. The process is added to {@link spawned}.
+ */
+export function forkChild(script: string, config: unknown, what: string, startTimeoutMs = 90_000): Promise<Child> {
+  const proc = fork(script, [JSON.stringify(config)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'ignore', 'ipc'] })
   spawned.push(proc)
   let next = 0
   const waiting = new Map<number, (m: any) => void>()
@@ -117,7 +121,7 @@ export function spawnNode(cfg: { label: string; index: number; ports: number[]; 
     call: (cmd) =>
       new Promise((resolve, reject) => {
         const id = next++
-        const t = setTimeout(() => reject(new Error(`child ${cfg.index} did not answer ${JSON.stringify(cmd)}`)), 15_000)
+        const t = setTimeout(() => reject(new Error(`${what} did not answer ${JSON.stringify(cmd)}`)), 15_000)
         waiting.set(id, (m) => {
           clearTimeout(t)
           resolve(m)
@@ -126,13 +130,17 @@ export function spawnNode(cfg: { label: string; index: number; ports: number[]; 
       }),
   }
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`child ${cfg.index} did not start`)), 90_000)
+    const t = setTimeout(() => reject(new Error(`${what} did not start`)), startTimeoutMs)
     proc.once('message', () => {
       clearTimeout(t)
       resolve(child)
     })
-    proc.once('exit', (code) => reject(new Error(`child ${cfg.index} exited with ${code}`)))
+    proc.once('exit', (code, signal) => reject(new Error(`${what} exited (${code ?? signal})`)))
   })
+}
+
+export function spawnNode(cfg: { label: string; index: number; ports: number[]; dir: string }): Promise<Child> {
+  return forkChild(script, cfg, `child ${cfg.index}`)
 }
 
 export function killProc(proc: ChildProcess | undefined): Promise<void> {

@@ -24,6 +24,7 @@ import { ContractRevertError } from '../../../chains/evm/errors.js'
 import type { DevnetChain } from '../../../chains/devnet/types.js'
 import { accountOf } from '../../../chains/devnet/accounts.js'
 import {
+  SettlementProtocol,
   sealDomainSeparator,
   settlementPlanDigest,
   signCommitSeal,
@@ -169,4 +170,49 @@ export function leg(p: Omit<SettlementLeg, 'seizedAssets' | 'repaidShares' | 'de
     marketId: `0x${'00'.repeat(32)}`,
     ...p,
   }
+}
+
+/** Options of the WETH/USDC leg builders: the slippage bound as a fraction of the quote (bps, default 9,900 = −1 %). */
+export type WethLegOptions = { deadline: bigint; minOutBps?: bigint }
+
+/**
+ * A Morpho Blue leg on `c`'s WETH/USDC market seizing `seized` WETH, all sold on the WETH/USDC pair with
+ * minAmountOut = the pair's current quote × minOutBps / 10,000.
+ */
+export async function morphoWethLeg(c: DevnetChain, seq: number, borrower: string, seized: bigint, o: WethLegOptions): Promise<SettlementLeg> {
+  const weth = c.deployment.tokens.WETH.address
+  const pool = c.deployment.uniswapV2!.pairs['WETH/USDC'].address
+  const out = await quoteV2(devnetClient(c), pool, weth, seized)
+  return leg({
+    seq,
+    eid: c.eid,
+    protocol: SettlementProtocol.morphoBlue,
+    target: c.deployment.morpho!.address,
+    marketId: c.deployment.morpho!.markets['WETH/USDC'].id,
+    borrower: c.accounts.borrowers[borrower].address,
+    collateralToken: weth,
+    debtToken: c.deployment.tokens.USDC.address,
+    seizedAssets: seized,
+    swaps: [{ pool, amountIn: seized, minAmountOut: (out * (o.minOutBps ?? 9_900n)) / 10_000n }],
+    deadline: o.deadline,
+  })
+}
+
+/** An Aave V3 leg on `c`'s Pool covering `debtToCover` USDC of `borrower`'s debt, selling `sell` WETH on the WETH/USDC pair. */
+export async function aaveWethLeg(c: DevnetChain, seq: number, borrower: string, debtToCover: bigint, sell: bigint, o: WethLegOptions): Promise<SettlementLeg> {
+  const weth = c.deployment.tokens.WETH.address
+  const pool = c.deployment.uniswapV2!.pairs['WETH/USDC'].address
+  const out = await quoteV2(devnetClient(c), pool, weth, sell)
+  return leg({
+    seq,
+    eid: c.eid,
+    protocol: SettlementProtocol.aaveV3,
+    target: c.deployment.aave!.pool,
+    borrower: c.accounts.borrowers[borrower].address,
+    collateralToken: weth,
+    debtToken: c.deployment.tokens.USDC.address,
+    debtToCover,
+    swaps: [{ pool, amountIn: sell, minAmountOut: (out * (o.minOutBps ?? 9_900n)) / 10_000n }],
+    deadline: o.deadline,
+  })
 }

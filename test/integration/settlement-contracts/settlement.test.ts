@@ -15,7 +15,7 @@ import { lzReceiveOptions, addressToBytes32 } from '../../../chains/bridges/laye
 import { devnetOperatorKeys } from '../../../chains/devnet/operators.js'
 import { relayerChainsOf, startRelayer } from '../../../chains/devnet/relayer.js'
 import type { Devnet, DevnetChain } from '../../../chains/devnet/types.js'
-import { SettlementProtocol, type SettlementLeg, type SettlementPlan } from '../../../protocol/settlement/plan.js'
+import type { SettlementPlan } from '../../../protocol/settlement/plan.js'
 import { liqnetDomain } from '../../../protocol/signing/eip712.js'
 import { privateKeyToAccount } from 'viem/accounts'
 import {
@@ -23,9 +23,7 @@ import {
   deliver,
   expectRevert,
   hubOf,
-  leg,
   packetsTo,
-  quoteV2,
   sealPlan,
   settlementEvents,
   simulateSubmit,
@@ -33,6 +31,8 @@ import {
   spokeEvents,
   spokeOf,
   submitPlan,
+  morphoWethLeg,
+  aaveWethLeg,
 } from './helpers.js'
 
 const SCENARIO = 'scenarios/devnet/settlement.yaml'
@@ -51,39 +51,10 @@ describe('settlement contracts (3 anvil chains, LayerZero V2)', function () {
 
   const tokens = (c: DevnetChain) => ({ weth: c.deployment.tokens.WETH.address, usdc: c.deployment.tokens.USDC.address })
   const pair = (c: DevnetChain) => c.deployment.uniswapV2!.pairs['WETH/USDC'].address
-  const morphoLeg = async (c: DevnetChain, seq: number, borrower: string, seized: bigint, o: { minOutBps?: bigint; deadline?: bigint } = {}): Promise<SettlementLeg> => {
-    const t = tokens(c)
-    const out = await quoteV2(devnetClient(c), pair(c), t.weth, seized)
-    return leg({
-      seq,
-      eid: c.eid,
-      protocol: SettlementProtocol.morphoBlue,
-      target: c.deployment.morpho!.address,
-      marketId: c.deployment.morpho!.markets['WETH/USDC'].id,
-      borrower: c.accounts.borrowers[borrower].address,
-      collateralToken: t.weth,
-      debtToken: t.usdc,
-      seizedAssets: seized,
-      swaps: [{ pool: pair(c), amountIn: seized, minAmountOut: (out * (o.minOutBps ?? 9_900n)) / 10_000n }],
-      deadline: o.deadline ?? deadline,
-    })
-  }
-  const aaveLeg = async (c: DevnetChain, seq: number, borrower: string, debtToCover: bigint, sell: bigint, o: { minOutBps?: bigint } = {}): Promise<SettlementLeg> => {
-    const t = tokens(c)
-    const out = await quoteV2(devnetClient(c), pair(c), t.weth, sell)
-    return leg({
-      seq,
-      eid: c.eid,
-      protocol: SettlementProtocol.aaveV3,
-      target: c.deployment.aave!.pool,
-      borrower: c.accounts.borrowers[borrower].address,
-      collateralToken: t.weth,
-      debtToken: t.usdc,
-      debtToCover,
-      swaps: [{ pool: pair(c), amountIn: sell, minAmountOut: (out * (o.minOutBps ?? 9_900n)) / 10_000n }],
-      deadline,
-    })
-  }
+  const morphoLeg = (c: DevnetChain, seq: number, borrower: string, seized: bigint, o: { minOutBps?: bigint; deadline?: bigint } = {}) =>
+    morphoWethLeg(c, seq, borrower, seized, { deadline: o.deadline ?? deadline, minOutBps: o.minOutBps })
+  const aaveLeg = (c: DevnetChain, seq: number, borrower: string, debtToCover: bigint, sell: bigint, o: { minOutBps?: bigint } = {}) =>
+    aaveWethLeg(c, seq, borrower, debtToCover, sell, { deadline, minOutBps: o.minOutBps })
   /** D's devnet relayer over the three chains, scanning from the current heads. */
   const relay = async () => {
     const heads = await Promise.all(devnet.chains.map((c) => devnetClient(c).getBlockNumber()))

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { hexToBytes, parseEther, parseTransaction, parseUnits, toHex, zeroHash, type Address, type Hex, type PublicClient } from 'viem'
+import { hexToBytes, parseEther, parseTransaction, parseUnits, toHex, type Address, type Hex, type PublicClient } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { liquidationHubAbi, uniswapV2PairAbi } from '../../../contracts/out/abis.js'
+import { liquidationHubAbi } from '../../../contracts/out/abis.js'
 import { anvilOf, applyPriceSteps, devnetClient, startDevnet } from '../../../chains/devnet/devnet.js'
 import { devnetOperatorKeys } from '../../../chains/devnet/operators.js'
 import { relayerChainsOf, startRelayer, type Relayer } from '../../../chains/devnet/relayer.js'
@@ -20,14 +20,13 @@ import {
   sealDomainSeparator,
   settlementPlanDigest,
   signCommitSeal,
-  SettlementProtocol,
-  type SettlementLeg,
   type SettlementPlan,
 } from '../../../protocol/settlement/plan.js'
 import { SettlementOutbox } from '../../../node/settlement/outbox.js'
 import { SettlementTracker } from '../../../node/settlement/tracker.js'
 import { designatedTransmitter, transmitRank, Transmitter, type CertifiedPlanInput, type TransmitterOptions } from '../../../node/settlement/transmitter.js'
 import { toLegSettlement } from '../../../node/settlement/api.js'
+import { aaveWethLeg, morphoWethLeg } from '../settlement-contracts/helpers.js'
 
 const SCENARIO = 'scenarios/devnet/settlement.yaml'
 const WETH = (x: string) => parseEther(x)
@@ -49,54 +48,8 @@ describe('node settlement: transmitter, outbox, fee bumps, tracker (3 anvil chai
   const hubAddress = () => hub.deployment.settlement.hub!
   const pair = (c: DevnetChain) => c.deployment.uniswapV2!.pairs['WETH/USDC'].address
 
-  async function quoteV2(c: DevnetChain, amountIn: bigint): Promise<bigint> {
-    const cl = devnetClient(c)
-    const [[r0, r1], token0] = await Promise.all([
-      cl.readContract({ address: pair(c), abi: uniswapV2PairAbi, functionName: 'getReserves' }),
-      cl.readContract({ address: pair(c), abi: uniswapV2PairAbi, functionName: 'token0' }),
-    ])
-    const weth = c.deployment.tokens.WETH.address.toLowerCase()
-    const [rin, rout] = token0.toLowerCase() === weth ? [r0, r1] : [r1, r0]
-    return (amountIn * 997n * BigInt(rout)) / (BigInt(rin) * 1000n + amountIn * 997n)
-  }
-
-  async function morphoLeg(c: DevnetChain, seq: number, borrower: string, seized: bigint): Promise<SettlementLeg> {
-    const out = await quoteV2(c, seized)
-    return {
-      seq,
-      eid: c.eid,
-      protocol: SettlementProtocol.morphoBlue,
-      target: c.deployment.morpho!.address,
-      marketId: c.deployment.morpho!.markets['WETH/USDC'].id,
-      borrower: c.accounts.borrowers[borrower].address,
-      collateralToken: c.deployment.tokens.WETH.address,
-      debtToken: c.deployment.tokens.USDC.address,
-      seizedAssets: seized,
-      repaidShares: 0n,
-      debtToCover: 0n,
-      swaps: [{ pool: pair(c), amountIn: seized, minAmountOut: (out * 99n) / 100n }],
-      deadline,
-    }
-  }
-
-  async function aaveLeg(c: DevnetChain, seq: number, borrower: string, debtToCover: bigint, sell: bigint): Promise<SettlementLeg> {
-    const out = await quoteV2(c, sell)
-    return {
-      seq,
-      eid: c.eid,
-      protocol: SettlementProtocol.aaveV3,
-      target: c.deployment.aave!.pool,
-      marketId: zeroHash,
-      borrower: c.accounts.borrowers[borrower].address,
-      collateralToken: c.deployment.tokens.WETH.address,
-      debtToken: c.deployment.tokens.USDC.address,
-      seizedAssets: 0n,
-      repaidShares: 0n,
-      debtToCover,
-      swaps: [{ pool: pair(c), amountIn: sell, minAmountOut: (out * 99n) / 100n }],
-      deadline,
-    }
-  }
+  const morphoLeg = (c: DevnetChain, seq: number, borrower: string, seized: bigint) => morphoWethLeg(c, seq, borrower, seized, { deadline })
+  const aaveLeg = (c: DevnetChain, seq: number, borrower: string, debtToCover: bigint, sell: bigint) => aaveWethLeg(c, seq, borrower, debtToCover, sell, { deadline })
 
   /** The plan certified by every operator's commit seal (as consensus hands it over). */
   function certify(plan: SettlementPlan): CertifiedPlanInput {
