@@ -7,6 +7,7 @@
  * price step, each plan certified (submitted on the hub) and settled. The report is a {@link DevnetReport}.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { appendFileSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -67,43 +68,73 @@ export type RunDevnetNetworkOptions = {
   killAtShock?: number
 }
 
-type NodeProc = { cfg: DevnetNodeConfig; child: ChildProcess; msgs: Set<string>; chainsFlowing: Set<string>; exited?: number | null }
+/** One pino record of a node's stderr. */
+export type NodeLogRecord = { level?: number | string; msg?: string; [k: string]: unknown }
 
-function startNode(cfg: DevnetNodeConfig, logFile: string): NodeProc {
+/** A `liqnet start` process and what it logged so far. */
+export type NodeProcess = {
+  cfg: DevnetNodeConfig
+  child: ChildProcess
+  /** Parsed log records, in order. */
+  records: NodeLogRecord[]
+  /** Raw stderr lines (records and anything else). */
+  stderr: string[]
+  /** Resolves with the exit code (null when killed by a signal). */
+  exit: Promise<number | null>
+  /** Set once the process has exited. */
+  exited?: number | null
+  /** Whether the node logged `msg` (and the record satisfies `pred`). */
+  has(msg: string, pred?: (r: NodeLogRecord) => boolean): boolean
+}
+
+/**
+ * Starts `liqnet start --config <cfg.configPath>` with no `LIQNET_*` variables of this process in its environment.
+ * Its stderr is parsed into {@link NodeProcess.records} and, with `logFile`, appended there.
+ */
+export function spawnLiqnetNode(cfg: DevnetNodeConfig, opts: { logFile?: string } = {}): NodeProcess {
   const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'liqnet.js')
   const child = spawn(process.execPath, [bin, 'start', '--config', cfg.configPath], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LIQNET_'))),
   })
-  const p: NodeProc = { cfg, child, msgs: new Set(), chainsFlowing: new Set() }
+  const records: NodeLogRecord[] = []
+  const stderr: string[] = []
+  const pending: string[] = []
   let buf = ''
-  const out: string[] = []
   child.stderr!.on('data', (d: Buffer) => {
     buf += d.toString()
     let i
     while ((i = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, i)
       buf = buf.slice(i + 1)
-      out.push(line)
+      stderr.push(line)
+      if (opts.logFile) pending.push(line)
       try {
-        const l = JSON.parse(line) as { msg?: string; chain?: string }
-        if (l.msg) p.msgs.add(l.msg)
-        if (l.msg === 'snapshots flowing' && l.chain) p.chainsFlowing.add(l.chain)
+        records.push(JSON.parse(line) as NodeLogRecord)
       } catch {
         // a line that is not a log record
       }
     }
   })
-  const flush = async () => {
-    const { appendFile } = await import('node:fs/promises')
-    if (out.length) await appendFile(logFile, out.splice(0).join('\n') + '\n').catch(() => {})
+  const flush = () => {
+    if (opts.logFile && pending.length) appendFileSync(opts.logFile, pending.splice(0).join('\n') + '\n')
   }
-  const t = setInterval(() => void flush(), 500)
-  child.once('exit', (code) => {
-    p.exited = code
-    clearInterval(t)
-    void flush()
-  })
+  const timer = opts.logFile ? setInterval(flush, 500) : undefined
+  const p: NodeProcess = {
+    cfg,
+    child,
+    records,
+    stderr,
+    exit: new Promise((res) =>
+      child.once('exit', (code) => {
+        p.exited = code
+        clearInterval(timer)
+        flush()
+        res(code)
+      }),
+    ),
+    has: (msg, pred = () => true) => records.some((r) => r.msg === msg && pred(r)),
+  }
   return p
 }
 
@@ -114,7 +145,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 
-async function until(what: string, nodes: NodeProc[], cond: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+async function until(what: string, nodes: NodeProcess[], cond: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const end = Date.now() + timeoutMs
   while (!cond()) {
     const dead = nodes.find((n) => n.exited !== undefined)
@@ -203,7 +234,7 @@ export async function runDevnetNetwork(o: RunDevnetNetworkOptions): Promise<Devn
   const t0 = Date.now()
   const stateDir = resolve(o.stateDir ?? '.devnet')
   const devnet = await startDevnet({ scenario: o.scenario, stateDir, fresh: o.fresh, log })
-  const nodes: NodeProc[] = []
+  const nodes: NodeProcess[] = []
   let relayer: Awaited<ReturnType<typeof startRelayer>> | undefined
   const stopAll = async () => {
     for (const n of nodes) if (n.exited === undefined) n.child.kill('SIGTERM')
@@ -229,13 +260,13 @@ export async function runDevnetNetwork(o: RunDevnetNetworkOptions): Promise<Devn
     await fundDevnetOperators(devnet.chains, cfgs.map((c) => c.operator))
     relayer = await startRelayer({ chains: relayerChainsOf(devnet), stateFile: join(stateDir, 'relayer.json'), pollMs: 100 })
     log(`relayer up (DVN + executor on ${devnet.chains.length} endpoints)`)
-    for (const cfg of cfgs) nodes.push(startNode(cfg, join(cfg.dir, 'node.log')))
+    for (const cfg of cfgs) nodes.push(spawnLiqnetNode(cfg, { logFile: join(cfg.dir, 'node.log') }))
     log(`starting ${n} nodes: ${cfgs.map((c) => `node${c.index} ${c.operator} api http://127.0.0.1:${c.ports.api} metrics http://127.0.0.1:${c.ports.metrics}`).join('; ')}`)
-    await until('every node started', nodes, () => nodes.every((x) => x.msgs.has('node started')), 120_000, ac.signal)
+    await until('every node started', nodes, () => nodes.every((x) => x.has('node started')), 120_000, ac.signal)
     log('nodes started')
-    await until('peers connected', nodes, () => nodes.every((x) => x.msgs.has('peers connected')), 60_000, ac.signal)
+    await until('peers connected', nodes, () => nodes.every((x) => x.has('peers connected')), 60_000, ac.signal)
     log('nodes connected')
-    await until('snapshots flowing', nodes, () => nodes.every((x) => devnet.chains.every((c) => x.chainsFlowing.has(c.name))), 60_000, ac.signal)
+    await until('snapshots flowing', nodes, () => nodes.every((x) => devnet.chains.every((c) => x.has('snapshots flowing', (r) => r.chain === c.name))), 60_000, ac.signal)
     const upSeconds = (Date.now() - t0) / 1000
     log(`snapshots flowing on every chain (${upSeconds.toFixed(1)} s since start)`)
 

@@ -5,8 +5,7 @@
  * recorded on the hub; every node serves /readyz and the risk-feed API, and stops with exit code 0 on SIGTERM.
  */
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Address, Hex } from 'viem'
@@ -16,6 +15,7 @@ import { fundDevnetOperators, writeDevnetNodeConfigs, type DevnetNodeConfig } fr
 import { relayerChainsOf, startRelayer, type Relayer } from '../../../chains/devnet/relayer.js'
 import type { Devnet, DevnetChain } from '../../../chains/devnet/types.js'
 import { decodeLegReason } from '../../../node/settlement/tracker.js'
+import { spawnLiqnetNode, type NodeLogRecord, type NodeProcess } from '../../../node/devnet/network.js'
 
 const SCENARIO = 'scenarios/devnet/test.yaml'
 const N = 4
@@ -42,38 +42,6 @@ async function debtOf(chain: DevnetChain, name: string): Promise<bigint> {
   return data[1]
 }
 
-type LogLine = { level?: string; msg?: string; [k: string]: unknown }
-type NodeProc = { cfg: DevnetNodeConfig; child: ChildProcess; lines: LogLine[]; exit: Promise<number | null>; stderr: string[] }
-
-function startNode(cfg: DevnetNodeConfig): NodeProc {
-  const child = spawn(process.execPath, ['bin/liqnet.js', 'start', '--config', cfg.configPath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // The node reads LIQNET_* as configuration: start it with none of the test runner's.
-    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LIQNET_'))),
-  })
-  const lines: LogLine[] = []
-  const stderr: string[] = []
-  let buf = ''
-  child.stderr!.on('data', (d: Buffer) => {
-    buf += d.toString()
-    let i
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i)
-      buf = buf.slice(i + 1)
-      stderr.push(line)
-      if (process.env.DAEMON_TEST_LOGS) appendFileSync(join(process.env.DAEMON_TEST_LOGS, `node${cfg.index}.log`), line + '\n')
-      try {
-        lines.push(JSON.parse(line) as LogLine)
-      } catch {
-        // not a log line
-      }
-    }
-  })
-  child.stdout!.resume()
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  return { cfg, child, lines, exit, stderr }
-}
-
 async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, context?: () => string): Promise<T> {
   const until = Date.now() + timeoutMs
   while (Date.now() < until) {
@@ -84,8 +52,8 @@ async function waitFor<T>(what: string, fn: () => T | undefined | false | Promis
   throw new Error(`timed out waiting for ${what}${context ? `\n${context()}` : ''}`)
 }
 
-const has = (p: NodeProc, msg: string, pred: (l: LogLine) => boolean = () => true) => p.lines.some((l) => l.msg === msg && pred(l))
-const tail = (nodes: NodeProc[]) => () => nodes.map((n, i) => `node${i}:\n  ${n.stderr.slice(-15).join('\n  ')}`).join('\n')
+const has = (p: NodeProcess, msg: string, pred?: (l: NodeLogRecord) => boolean) => p.has(msg, pred)
+const tail = (nodes: NodeProcess[]) => () => nodes.map((n, i) => `node${i}:\n  ${n.stderr.slice(-15).join('\n  ')}`).join('\n')
 
 describe('liqnet start: 4 node processes on a 2-chain devnet, from the shock to the receipts on the hub', function () {
   this.timeout(180_000)
@@ -93,7 +61,7 @@ describe('liqnet start: 4 node processes on a 2-chain devnet, from the shock to 
   let relayer: Relayer
   let dir: string
   let cfgs: DevnetNodeConfig[]
-  const nodes: NodeProc[] = []
+  const nodes: NodeProcess[] = []
 
   before(async function () {
     this.timeout(150_000)
@@ -113,7 +81,7 @@ describe('liqnet start: 4 node processes on a 2-chain devnet, from the shock to 
 
   it('starts, publishes, certifies one plan after the shock, submits it once, settles every leg, and stops on SIGTERM with exit 0', async () => {
     const t0 = Date.now()
-    for (const c of cfgs) nodes.push(startNode(c))
+    for (const c of cfgs) nodes.push(spawnLiqnetNode(c, process.env.DAEMON_TEST_LOGS ? { logFile: join(process.env.DAEMON_TEST_LOGS, `node${c.index}.log`) } : {}))
     const ctx = tail(nodes)
 
     // Every node: chains up, peers connected, snapshots flowing on both chains, API served.
@@ -179,7 +147,7 @@ describe('liqnet start: 4 node processes on a 2-chain devnet, from the shock to 
       legs += Number(s.args.legCount)
       executed += Number(st.args.executed)
     }
-    assert.equal(executed, legs, `executed ${executed} of ${legs} legs: ${JSON.stringify(nodes[0].lines.filter((l) => l.msg === 'legs settled'))}`)
+    assert.equal(executed, legs, `executed ${executed} of ${legs} legs: ${JSON.stringify(nodes[0].records.filter((l) => l.msg === 'legs settled'))}`)
     // Liquidated: some of the scenario's liquidatable accounts repaid; healthy accounts left alone.
     const repaid: string[] = []
     for (const chain of devnet.chains)
