@@ -8,6 +8,9 @@
  *    has the endpoint store the payload hash;
  * 3. calls `EndpointV2.lzReceive(origin, receiver, guid, message, "0x")` with the lzReceive gas and value of the
  *    packet's options (plus {@link defaultRelayerOptions.lzReceiveGasOverhead} for the endpoint itself).
+ * The packets of one scanned range go to each destination as one batch: every validatePacket, then every
+ * lzReceive, sent with consecutive nonces without waiting in between, so a plan's legs are verified and delivered in
+ * the same block instead of two blocks per packet. A packet whose batch step fails is retried on its own.
  * A packet whose lzReceive keeps reverting is reported once with `EndpointV2.lzReceiveAlert` and left verified
  * (as LayerZero's executor does); the relayer moves on.
  *
@@ -333,8 +336,9 @@ class DevnetRelayer extends EventTarget implements Relayer {
       toBlock: to,
       signal: this.signal,
     })
+    // Decode, then hand each destination its packets in order: one batch per destination, the destinations in parallel.
+    const byDst = new Map<number, LzPacketSent[]>()
     for (const l of logs) {
-      this.check()
       let ev: LzPacketSent
       try {
         ev = decodeEndpointLog(l) as LzPacketSent
@@ -344,19 +348,23 @@ class DevnetRelayer extends EventTarget implements Relayer {
         continue
       }
       this.stats.packetsSeen++
-      const dst = this.served.get(ev.packet.dstEid)
-      if (!dst) {
+      if (!this.served.has(ev.packet.dstEid)) {
         this.stats.skipped++
         this.log.warn({ chain: src.name, guid: ev.packet.guid, dstEid: ev.packet.dstEid }, 'packet to an EID no chain serves; skipped')
         continue
       }
-      const done = await this.withLock(dst, () => this.relay(ev, dst))
-      if (!done) {
-        // Retry from this packet's block on the next poll (earlier packets of the block are skipped as delivered).
-        src.nextBlock = ev.log.blockNumber
-        this.stats.cursors[src.cfg.eid] = src.nextBlock.toString()
-        return false
-      }
+      const list = byDst.get(ev.packet.dstEid) ?? []
+      list.push(ev)
+      byDst.set(ev.packet.dstEid, list)
+    }
+    this.check()
+    const retryFrom = await Promise.all([...byDst].map(([eid, evs]) => this.withLock(this.served.get(eid)!, () => this.relayBatch(evs, this.served.get(eid)!))))
+    const firstFailed = retryFrom.filter((b): b is bigint => b !== undefined).reduce<bigint | undefined>((m, b) => (m === undefined || b < m ? b : m), undefined)
+    if (firstFailed !== undefined) {
+      // Retry from the failed packet's block on the next poll (the packets already handled are skipped as delivered).
+      src.nextBlock = firstFailed
+      this.stats.cursors[src.cfg.eid] = src.nextBlock.toString()
+      return false
     }
     src.nextBlock = to + 1n
     this.stats.cursors[src.cfg.eid] = src.nextBlock.toString()
@@ -367,6 +375,88 @@ class DevnetRelayer extends EventTarget implements Relayer {
     const run = s.lock.then(fn, fn)
     s.lock = run.catch(() => undefined)
     return run
+  }
+
+  /**
+   * Verifies and delivers the packets of one destination together: reads their inbound state in parallel, sends
+   * every needed `validatePacket` and then every `lzReceive` with consecutive nonces without waiting in between (so
+   * they share blocks; the nonce order keeps each verification ahead of its delivery), then waits for all receipts.
+   * A packet whose batch step failed (reverted, or not sent) goes through {@link relay}, one at a time, in order.
+   * @returns the block of the first packet to retry on a later poll, or undefined when all are handled.
+   * @throws Stopped when the relayer stops between steps.
+   */
+  private async relayBatch(evs: readonly LzPacketSent[], dst: Served): Promise<bigint | undefined> {
+    const endpoint = dst.cfg.endpoint
+    const states = await Promise.all(
+      evs.map((ev) =>
+        readDeliveryState(dst.client, endpoint, ev.packet).catch((err: unknown) => {
+          if (err instanceof PayloadHashConflictError) return err
+          throw err
+        }),
+      ),
+    )
+    this.check()
+    type Pending = { ev: LzPacketSent; validate?: Hex; deliver?: Hex; ok: boolean }
+    const pending: Pending[] = []
+    for (const [i, ev] of evs.entries()) {
+      const st = states[i]
+      if (st instanceof PayloadHashConflictError) {
+        // Another verifier stored a different payload at this nonce: never deliver over it.
+        this.stats.skipped++
+        this.log.error({ guid: ev.packet.guid, err: st.shortMessage }, 'payload hash conflict; packet skipped')
+      } else if (st.state === 'delivered' || st.state === 'nilified') {
+        this.stats.alreadyDelivered++
+        this.log.debug({ guid: ev.packet.guid, state: st.state }, 'packet already handled')
+      } else pending.push({ ev, ok: false, ...(st.state === 'unverified' ? { validate: '0x' as Hex } : {}) })
+    }
+    if (pending.length === 0) return undefined
+    // Every validatePacket first (in nonce order), then every lzReceive.
+    const steps: { p: Pending; kind: 'validate' | 'deliver'; tx: { to: Address; data: Hex; gas: bigint; value?: bigint } }[] = []
+    for (const p of pending)
+      if (p.validate !== undefined)
+        steps.push({ p, kind: 'validate', tx: { to: dst.cfg.receiveLib, data: encodeFunctionData({ abi: simpleMessageLibAbi, functionName: 'validatePacket', args: [p.ev.packet.encoded] }), gas: this.opts.validateGas } })
+    for (const p of pending) {
+      const pk = p.ev.packet
+      const opt = p.ev.lzReceive ?? { gas: this.opts.defaultLzReceiveGas, value: 0n }
+      steps.push({ p, kind: 'deliver', tx: { to: endpoint, data: encodeFunctionData({ abi: endpointV2Abi, functionName: 'lzReceive', args: [originOf(pk), pk.receiverAddress, pk.guid, pk.message, '0x'] }), gas: opt.gas + this.opts.lzReceiveGasOverhead, value: opt.value } })
+    }
+    const fees = await this.fees(dst)
+    const sent: { step: (typeof steps)[number]; hash: Hex }[] = []
+    let stopped: Stopped | undefined
+    try {
+      for (const step of steps) {
+        this.check()
+        sent.push({ step, hash: await this.sendOnly(dst, step.tx, fees) })
+      }
+    } catch (err) {
+      if (err instanceof Stopped) stopped = err
+      else this.log.debug({ err: (err as Error).message }, 'batch send interrupted; the rest goes one by one')
+    }
+    // Not abortable: every sent transaction is followed to its receipt so the nonce count stays right.
+    const receipts = await Promise.all(sent.map((x) => dst.client.waitForTransactionReceipt({ hash: x.hash, pollingInterval: 20, timeout: 60_000 }).then((r) => r.status, () => 'reverted' as const)))
+    const failedValidate = new Set<Pending>()
+    sent.forEach(({ step, hash }, i) => {
+      const pk = step.p.ev.packet
+      if (step.kind === 'validate') {
+        if (receipts[i] === 'success') {
+          this.stats.verified++
+          this.dispatchEvent(new CustomEvent('relayer:verified', { detail: pk }))
+        } else failedValidate.add(step.p)
+      } else if (receipts[i] === 'success' && !failedValidate.has(step.p)) {
+        step.p.ok = true
+        this.stats.delivered++
+        this.attempts.delete(pk.guid)
+        this.log.info({ guid: pk.guid, srcEid: pk.srcEid, dstEid: pk.dstEid, nonce: pk.nonce, tx: hash }, 'packet delivered')
+        this.dispatchEvent(new CustomEvent('relayer:delivered', { detail: pk }))
+      }
+    })
+    if (stopped) throw stopped
+    for (const p of pending) {
+      if (p.ok) continue
+      this.check()
+      if (!(await this.relay(p.ev, dst))) return p.ev.log.blockNumber
+    }
+    return undefined
   }
 
   /**
@@ -476,30 +566,30 @@ class DevnetRelayer extends EventTarget implements Relayer {
     return decodeRevert(data, [...simpleMessageLibAbi, ...endpointV2Abi]).description
   }
 
-  /** Sends one transaction from the relayer (local nonce, fixed gas) and waits for its receipt. */
-  private async send(dst: Served, tx: { to: Address; data: Hex; gas: bigint; value?: bigint }): Promise<{ status: 'success' | 'reverted'; hash: Hex }> {
+  /** EIP-1559 fees of the relayer's transactions: twice the latest base fee plus a 1 gwei tip. */
+  private async fees(dst: Served): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+    const block = await dst.client.getBlock({ blockTag: 'latest' })
+    const base = block.baseFeePerGas ?? 1_000_000_000n
+    return { maxFeePerGas: base * 2n + 1_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n }
+  }
+
+  /** Sends one transaction from the relayer (local nonce, fixed gas) without waiting for it. @returns its hash. */
+  private async sendOnly(dst: Served, tx: { to: Address; data: Hex; gas: bigint; value?: bigint }, fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }): Promise<Hex> {
     if (dst.nonce < 0) dst.nonce = await dst.client.getTransactionCount({ address: this.account.address, blockTag: 'pending' })
     const nonce = dst.nonce
-    let hash: Hex
     try {
-      const block = await dst.client.getBlock({ blockTag: 'latest' })
-      const base = block.baseFeePerGas ?? 1_000_000_000n
-      hash = await dst.wallet.sendTransaction({
-        account: this.account,
-        chain: dst.wallet.chain,
-        to: tx.to,
-        data: tx.data,
-        value: tx.value ?? 0n,
-        gas: tx.gas,
-        nonce,
-        maxFeePerGas: base * 2n + 1_000_000_000n,
-        maxPriorityFeePerGas: 1_000_000_000n,
-      })
+      const hash = await dst.wallet.sendTransaction({ account: this.account, chain: dst.wallet.chain, to: tx.to, data: tx.data, value: tx.value ?? 0n, gas: tx.gas, nonce, ...fees })
       dst.nonce = nonce + 1
+      return hash
     } catch (err) {
       dst.nonce = -1
       throw err
     }
+  }
+
+  /** Sends one transaction from the relayer and waits for its receipt. */
+  private async send(dst: Served, tx: { to: Address; data: Hex; gas: bigint; value?: bigint }): Promise<{ status: 'success' | 'reverted'; hash: Hex }> {
+    const hash = await this.sendOnly(dst, tx, await this.fees(dst))
     // Not abortable: a sent transaction is followed to its receipt so the nonce count stays right.
     const receipt = await dst.client.waitForTransactionReceipt({ hash, pollingInterval: 20, timeout: 60_000 })
     return { status: receipt.status, hash }
