@@ -782,14 +782,29 @@ export async function setPriceUsd(chain: DevnetChain, symbol: string, priceUsd1e
 }
 
 /**
- * Applies price steps at once (ignoring `atSeconds`): each step sets its
- * symbol's price on its chain, or on every chain listing the symbol.
+ * Applies price steps at once (ignoring `atSeconds`): each step sets its symbol's price on its chain, or on every
+ * chain listing the symbol. The steps of one chain are sent together (consecutive nonces, in step order), so they
+ * land in the same block when the chain mines on an interval.
+ * @returns per chain touched, the block of its last price update and when (ms since epoch) its receipt was seen.
  */
-export async function applyPriceSteps(devnet: Pick<Devnet, 'chains'>, steps: readonly PriceStep[]): Promise<void> {
-  for (const step of steps) {
-    const targets = devnet.chains.filter((c) => (step.chain ? c.name === step.chain : step.symbol in c.deployment.priceFeeds))
-    await Promise.all(targets.map((c) => setPriceUsd(c, step.symbol, toUsd1e8(step.priceUsd))))
-  }
+export async function applyPriceSteps(devnet: Pick<Devnet, 'chains'>, steps: readonly PriceStep[]): Promise<{ chain: string; blockNumber: bigint; minedAt: number }[]> {
+  const perChain = new Map<DevnetChain, PriceStep[]>()
+  for (const step of steps)
+    for (const c of devnet.chains.filter((c) => (step.chain ? c.name === step.chain : step.symbol in c.deployment.priceFeeds))) {
+      if (!c.deployment.priceFeeds[step.symbol]) throw new DevnetLookupError(`token symbol on chain ${c.name}`, step.symbol, Object.keys(c.deployment.priceFeeds))
+      perChain.set(c, [...(perChain.get(c) ?? []), step])
+    }
+  return Promise.all(
+    [...perChain].map(async ([chain, own]) => {
+      const receipts = await sendFromDeployer(chain, (s) => {
+        for (const step of own) {
+          const price = toUsd1e8(step.priceUsd)
+          s.call({ address: chain.deployment.priceFeeds[step.symbol], abi: devnetPriceFeedAbi, functionName: 'setAnswer', args: [price], gas: 200_000n, label: `setAnswer ${step.symbol} = ${price}` })
+        }
+      })
+      return { chain: chain.name, blockNumber: receipts.at(-1)!.blockNumber, minedAt: Date.now() }
+    }),
+  )
 }
 
 /**

@@ -3,6 +3,11 @@
  * (volatility) and the plan source. Amounts are decimal strings (token base units; health factors
  * WAD), addresses checksummed, market ids lower-case bytes32 hex, times ms since the Unix epoch.
  *
+ * Collateral price series (the volatility behind `risk.probability`, see node/api/prices.ts): a Morpho Blue
+ * market's collateral token priced in its loan token by the market oracle; an Aave V3 pool's most widely held
+ * collateral reserve (the reserve most of its accounts hold as collateral in its latest full snapshot, or
+ * the first snapshot seen; ties to the lowest address) priced in the oracle's base currency (USD). The node records both series from accepted snapshots.
+ *
  * An account or pool seen by several operators is served at the newest block any operator
  * reported; `attestedBy` lists the operators whose view at that block agrees with the one served
  * (the largest agreeing group; ties to the lowest addresses).
@@ -22,7 +27,7 @@ import { Bucket } from '../store/buckets.js'
 import { readU64, type StoredAccountHealth } from '../store/encoding.js'
 import type { Store } from '../store/store.js'
 import type { LegSettlement, LegStatus, PlanRecord } from './plans.js'
-import type { PriceHistory } from './prices.js'
+import { BASE_CURRENCY, type PriceHistory, type PriceSeries } from './prices.js'
 import { distanceToLiquidationBps, liquidationProbability, realizedVolatility, type VolatilityEstimate } from './risk.js'
 
 // ---------------------------------------------------------------- names
@@ -52,7 +57,7 @@ export type LiquidationRisk = {
   volatilitySamples: number
   model: typeof RISK_MODEL
   estimator: typeof VOLATILITY_ESTIMATOR
-  /** The price series used: the market's collateral asset on its chain, when known. */
+  /** The price series used: the market's collateral asset on its chain, when known (Aave: the pool's most widely held collateral reserve). */
   collateralAsset: Address | null
 }
 
@@ -142,10 +147,15 @@ export function planItem(r: PlanRecord): PlanItem {
 // ---------------------------------------------------------------- reader
 
 /**
- * The collateral price series of a market: its collateral asset on its chain, if known. When it
- * answers undefined, a Morpho market's collateral token from its snapshots' market state is used.
+ * The collateral price series of a market: its collateral asset on its chain (an address: priced in
+ * {@link BASE_CURRENCY}), or an asset and its quote, if known. When it answers undefined, the series
+ * learnt from the market's snapshots is used (see the module comment).
  */
-export type CollateralResolver = (chainId: number, protocol: ProtocolName, market: Hex) => Address | undefined | Promise<Address | undefined>
+export type CollateralResolver = (
+  chainId: number,
+  protocol: ProtocolName,
+  market: Hex,
+) => Address | PriceSeries | undefined | Promise<Address | PriceSeries | undefined>
 
 export type RiskOptions = {
   /** @default 86_400 */
@@ -174,8 +184,8 @@ export class FeedReader {
   readonly risk: RiskOptions
   /** (chainId, market) → protocol, learnt from the latest snapshots. */
   private readonly protocols = new Map<string, LendingProtocol>()
-  /** (chainId, market) → collateral token, learnt from Morpho snapshots' market state. */
-  private readonly collaterals = new Map<string, Address>()
+  /** (chainId, market) → collateral price series, learnt from snapshots (Morpho market state, Aave reserves and balances). */
+  private readonly collaterals = new Map<string, Required<PriceSeries>>()
 
   constructor(private readonly o: FeedReaderOptions) {
     this.risk = { ...defaultRiskOptions, ...Object.fromEntries(Object.entries(o.risk ?? {}).filter(([, v]) => v !== undefined)) }
@@ -186,11 +196,14 @@ export class FeedReader {
     this.protocols.set(`${chainId}:${lower(market)}`, protocol)
   }
 
-  /** Remembers what a snapshot says of its market: protocol, and a Morpho market's collateral token. */
+  /** Remembers what a snapshot says of its market: protocol and collateral price series (see the module comment). */
   learnSnapshot(s: WireHealthSnapshot): void {
     const market = bytesToHex(s.market)
     this.learnMarket(s.chainId, market, s.protocol)
-    if (s.morpho) this.collaterals.set(`${s.chainId}:${lower(market)}`, getAddress(bytesToHex(s.morpho.collateralToken)))
+    const key = `${s.chainId}:${lower(market)}`
+    const series = collateralSeriesOf(s)
+    // An Aave pool's choice counts holders, so only a full snapshot (every account) revises it.
+    if (series && (s.morpho || s.full || !this.collaterals.has(key))) this.collaterals.set(key, series)
   }
 
   /** Every (chainId, market, protocol) in the store's latest snapshots. */
@@ -198,18 +211,19 @@ export class FeedReader {
     const out = new Map<string, { chainId: number; market: Hex; protocol: LendingProtocol }>()
     for (const row of await this.o.store.latestHealth.list()) {
       const key = `${row.chainId}:${lower(row.market)}`
-      if (out.has(key)) continue
+      // Decode until the market's protocol and collateral series are known (an Aave part without collateral names none).
+      if (out.has(key) && this.collaterals.has(key)) continue
       let protocol = this.protocols.get(key)
-      if (protocol === undefined) {
+      if (protocol === undefined || !this.collaterals.has(key)) {
         try {
           const snapshot = decodeHealthSnapshot(decodeEnvelope(row.record.envelope).payload)
           this.learnSnapshot(snapshot)
           protocol = snapshot.protocol
         } catch {
-          continue
+          if (protocol === undefined) continue
         }
       }
-      out.set(key, { chainId: row.chainId, market: lower(row.market) as Hex, protocol })
+      if (!out.has(key)) out.set(key, { chainId: row.chainId, market: lower(row.market) as Hex, protocol })
     }
     return [...out.values()]
   }
@@ -219,10 +233,12 @@ export class FeedReader {
     const key = `${chainId}:${market}`
     let v = memo.get(key)
     if (!v) {
-      const asset = (this.o.collateral ? await this.o.collateral(chainId, protocol, market) : undefined) ?? this.collaterals.get(key)
+      const resolved = this.o.collateral ? await this.o.collateral(chainId, protocol, market) : undefined
+      const series = (typeof resolved === 'string' ? { asset: resolved } : resolved) ?? this.collaterals.get(key)
       let vol: VolatilityEstimate | undefined
-      if (asset && this.o.prices) vol = realizedVolatility(await this.o.prices.window(chainId, asset, this.risk.volatilityWindow), this.risk.minVolatilitySamples)
-      memo.set(key, (v = { asset: asset && getAddress(asset), vol }))
+      if (series && this.o.prices)
+        vol = realizedVolatility(await this.o.prices.window(chainId, series.asset, this.risk.volatilityWindow, series.quote ?? BASE_CURRENCY), this.risk.minVolatilitySamples)
+      memo.set(key, (v = { asset: series && getAddress(series.asset), vol }))
     }
     return v
   }
@@ -366,6 +382,25 @@ export class FeedReader {
       attestedBy: attestedBy.map((a) => getAddress(a)),
     }
   }
+}
+
+/**
+ * The collateral price series a snapshot names: a Morpho market's (collateral, loan) tokens; an Aave pool's
+ * reserve held as collateral by the most of the snapshot's accounts (ties to the lowest asset), in the base currency.
+ */
+export function collateralSeriesOf(s: WireHealthSnapshot): Required<PriceSeries> | undefined {
+  if (s.morpho) return { asset: getAddress(bytesToHex(s.morpho.collateralToken)), quote: getAddress(bytesToHex(s.morpho.loanToken)) }
+  const reserves = s.aaveReserves ?? []
+  if (reserves.length === 0) return undefined
+  const holders = new Array<number>(reserves.length).fill(0)
+  for (const a of s.accounts) for (const b of a.balances ?? []) if (b.collateral.length > 0 && b.reserve < reserves.length) holders[b.reserve]++
+  let best = -1
+  for (let i = 0; i < reserves.length; i++) {
+    if (holders[i] === 0) continue
+    // Reserves are in strictly ascending asset order, so the first of the most held is the lowest address.
+    if (best < 0 || holders[i] > holders[best]) best = i
+  }
+  return best < 0 ? undefined : { asset: getAddress(bytesToHex(reserves[best].asset)), quote: getAddress(BASE_CURRENCY) }
 }
 
 function accountValueKey(r: StoredAccountHealth): string {

@@ -42,8 +42,12 @@ import type { Store } from '../store/store.js'
 
 /** The value layer B2's consensus service drives (same shape as `ConsensusValues` in service.ts). */
 export interface ConsensusValues {
-  /** Called when this node leads `height`: the encoded proposal value, or null when there is nothing to liquidate. */
-  buildValue(height: bigint): Promise<Uint8Array | null>
+  /**
+   * Called when this node leads `height`: the encoded proposal value, or null when there is nothing to liquidate.
+   * `excludeChainIds`: chains left out of the value (no pin, no snapshot, no leg), e.g. while an earlier plan's legs
+   * there are not settled; a value that pins only some chains is valid.
+   */
+  buildValue(height: bigint, opts?: { excludeChainIds?: readonly number[] }): Promise<Uint8Array | null>
   /** Followers: decode, check inputs (signatures, f+1 attestations, pinned blocks), recompute the plan; never throws. */
   validateValue(height: bigint, value: Uint8Array): Promise<{ ok: true } | { ok: false; reason: string }>
   /** 32-byte digest of a value (what PREPARE/COMMIT carry). */
@@ -74,6 +78,12 @@ export type ConsensusValuesOptions = {
   /** Poll interval of that wait, ms. @default 50 */
   missingPollMs?: number
   fetcher?: SnapshotFetcher
+  /**
+   * A counter that changes whenever the store accepts a snapshot (e.g. bumped on the gossip service's
+   * `snapshot:accepted`). With it, a build for the same height and chains as the last one returns the last answer
+   * while the counter is unchanged, so an idle node does not re-read and re-plan the same snapshots every tick.
+   */
+  generation?: () => number
   log?: Logger
 }
 
@@ -91,7 +101,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Implements {@link ConsensusValues} over the level store. */
 export function createConsensusValues(options: ConsensusValuesOptions): ConsensusValues & ConsensusValuesExtra {
-  const o = { ...defaultConsensusValuesOptions, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<Omit<ConsensusValuesOptions, 'fetcher' | 'log'>> & ConsensusValuesOptions
+  const o = { ...defaultConsensusValuesOptions, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<Omit<ConsensusValuesOptions, 'fetcher' | 'log' | 'generation'>> & ConsensusValuesOptions
   const { store, network, params } = o
   const refusals = new Map<ProposalRefusal | 'FETCH_FAILED', number>()
   const verified = new Map<Hex, true>()
@@ -101,12 +111,19 @@ export function createConsensusValues(options: ConsensusValuesOptions): Consensu
     m.set(k, v)
   }
   let lastBuilt: (BuiltProposal & { bytes: Uint8Array }) | undefined
+  /** The last answer of buildValue and its inputs' key (height, chains left out, store generation). */
+  let memo: { key: string; bytes: Uint8Array | null } | undefined
+
+  /** Decoded store records by operator ‖ digest: a build decodes only what arrived since the last one. */
+  const decodedSnapshots = new Map<string, AttestedSnapshot>()
+  const maxDecoded = Math.max(4096, network.chains.length * network.operators.length * o.lookbackBlocks * 64)
 
   /** The leader's candidates: every scope's newest snapshots, decoded (the store holds validated envelopes only). */
-  async function candidates(): Promise<AttestedSnapshot[]> {
+  async function candidates(excludeChainIds?: ReadonlySet<number>): Promise<AttestedSnapshot[]> {
     const out: AttestedSnapshot[] = []
     const perBlock = network.operators.length * 4
     for (const chain of network.chains) {
+      if (excludeChainIds?.has(chain.chainId)) continue
       const scopes = chainScopes(chain)
       const lists = await Promise.all([
         ...scopes.health.map((s) => store.history.latestOfScope(PayloadKind.healthSnapshot, chain.chainId, s, o.lookbackBlocks * perBlock)),
@@ -114,12 +131,21 @@ export function createConsensusValues(options: ConsensusValuesOptions): Consensu
       ])
       for (const list of lists)
         for (const e of list) {
-          try {
-            const payload = decodePayload(decodeEnvelope(e.record.envelope))
-            out.push({ operator: e.operator.toLowerCase() as Address, digest: bytesToHex(e.record.digest), ...payload } as AttestedSnapshot)
-          } catch (err) {
-            o.log?.warn({ err }, 'undecodable stored snapshot')
+          const operator = e.operator.toLowerCase() as Address
+          const digest = bytesToHex(e.record.digest)
+          const key = operator + digest
+          let a = decodedSnapshots.get(key)
+          if (!a) {
+            try {
+              a = { operator, digest, ...decodePayload(decodeEnvelope(e.record.envelope)) } as AttestedSnapshot
+            } catch (err) {
+              o.log?.warn({ err }, 'undecodable stored snapshot')
+              continue
+            }
+            if (decodedSnapshots.size >= maxDecoded) decodedSnapshots.delete(decodedSnapshots.keys().next().value as string)
+            decodedSnapshots.set(key, a)
           }
+          out.push(a)
         }
     }
     return out
@@ -138,15 +164,23 @@ export function createConsensusValues(options: ConsensusValuesOptions): Consensu
     },
     refusals,
 
-    async buildValue(height) {
-      const built = buildProposal(height, await candidates(), network, params)
-      if (!built) return null
+    async buildValue(height, opts) {
+      const t0 = performance.now()
+      const exclude = opts?.excludeChainIds?.length ? new Set(opts.excludeChainIds) : undefined
+      const memoKey = o.generation ? `${height}|${[...(exclude ?? [])].sort().join(',')}|${o.generation()}` : undefined
+      if (memoKey !== undefined && memo?.key === memoKey) return memo.bytes
+      const built = buildProposal(height, await candidates(exclude), network, params)
+      if (!built) {
+        if (memoKey !== undefined) memo = { key: memoKey, bytes: null }
+        return null
+      }
       const bytes = encodeProposalValue(built.value)
       lastBuilt = { ...built, bytes }
       const digest = proposalValueDigest(bytes)
       remember(verified, digest, true)
       remember(decoded, digest, built.value.settlementPlan)
-      o.log?.info({ height: String(height), legs: built.value.settlementPlan.legs.length, snapshots: built.value.snapshots.length, excluded: built.planned.selected.excluded.length }, 'built proposal value')
+      if (memoKey !== undefined) memo = { key: memoKey, bytes }
+      o.log?.info({ height: String(height), legs: built.value.settlementPlan.legs.length, snapshots: built.value.snapshots.length, excluded: built.planned.selected.excluded.length, ...(exclude ? { chainsLeftOut: [...exclude] } : {}), ms: Math.round(performance.now() - t0) }, 'built proposal value')
       return bytes
     },
 

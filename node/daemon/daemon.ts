@@ -3,8 +3,9 @@
  * assembles its modules, starts them in order and stops them in reverse:
  *
  *   metrics + health server → chains (clients, block followers, readers) → gossip (store, host, validator,
- *   service, sync) → publishers (one signed snapshot set per block per chain) → consensus (value layer over the
- *   store, QBFT over the host's gossipsub) → settlement (outbox, transmitter, tracker) → risk-feed API.
+ *   service, sync) → price history (accepted snapshots' prices, for the feed's volatility) → publishers (one
+ *   signed snapshot set per block per chain) → consensus (value layer over the store, QBFT over the host's
+ *   gossipsub) → settlement (outbox, transmitter, tracker) → risk-feed API.
  *
  * A decided height is handed to the transmitter (staggered submission to the hub) and to the tracker (each leg
  * to its receipt), which is also the API's plan source. Consensus and settlement run only when the
@@ -30,6 +31,7 @@ import type { Network } from '../../protocol/network.js'
 import { defaultPlanParams } from '../../protocol/planner/index.js'
 import type { PlanParams } from '../../protocol/planner/types.js'
 import { createOperatorSigner, type OperatorSigner } from '../../protocol/signing/envelope.js'
+import { LevelPriceHistory } from '../api/prices.js'
 import { startApiServer, type ApiServer } from '../api/server.js'
 import { chainClientOptionsOf, gossipNodeOptionsOf, networkGapsOf, networkOf, publisherThresholdsOf, signingDomainOf, type ChainConfig, type NodeConfig } from '../config/index.js'
 import { createConsensusNode, type CertifiedPlan, type ConsensusNode } from '../consensus/index.js'
@@ -46,6 +48,7 @@ import { SettlementTracker, type PlanStatusView, type TrackedContract } from '..
 import { Transmitter } from '../settlement/transmitter.js'
 import { DecidedPlanSource } from './plans.js'
 import { LegGuard } from './guard.js'
+import { createPriceRecorderMetrics, recordPrices } from './prices.js'
 
 /** What the daemon needs besides the configuration. */
 export type DaemonInit = {
@@ -160,6 +163,10 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     })
     parts.push({ name: 'gossip', stop: () => gossip.stop() })
     metrics?.addCheck(storeCheck(gossip.store))
+    // Price history (store bucket 7): the prices of every accepted health snapshot, for the feed's volatility.
+    const prices = new LevelPriceHistory(gossip.store.db, { maxPointsPerAsset: c.store.maxPricePoints })
+    const priceRecording = recordPrices(gossip.service, prices, { metrics: createPriceRecorderMetrics(register), log: log.child({ module: 'prices' }) })
+    parts.push({ name: 'prices', stop: () => priceRecording.stop() })
     const wantPeers = new Set([...c.p2p.peers, ...c.p2p.directPeers].map((a) => a.split('/p2p/')[1])).size
     metrics?.addCheck(peersCheck(gossip.host.libp2p, wantPeers > 0 ? 1 : 0))
     let peersLogged = false
@@ -230,7 +237,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     if (!network) {
       log.warn({ missing: networkGapsOf(c) }, 'no network description: consensus and settlement are off (observing and gossiping only)')
     } else {
-      const guard = new LegGuard({ cooldownMs: numberOr(c.consensus.replanCooldownMs, 3000) })
+      const guard = new LegGuard({ cooldownMs: numberOr(c.consensus.replanCooldownMs, 3000), chainIdOfEid: (eid) => network.chains.find((x) => x.eid === eid)?.chainId })
       const settlementMetrics = createSettlementMetrics(register)
       if (c.settlement.enabled !== false) {
         const hubChain = chains.get(network.hub.chainId)
@@ -268,7 +275,9 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       const fetch = new SnapshotFetchProtocol({ libp2p: gossip.host.libp2p, store: gossip.store, log })
       await fetch.start()
       parts.push({ name: 'snapshot-fetch', stop: () => fetch.stop() })
-      const values = createConsensusValues({ store: gossip.store, network, params, domainSeparator: gossip.domainSeparator, fetcher: fetch, log: log.child({ module: 'values' }) })
+      let accepted = 0
+      gossip.service.addEventListener('snapshot:accepted', () => accepted++)
+      const values = createConsensusValues({ store: gossip.store, network, params, domainSeparator: gossip.domainSeparator, fetcher: fetch, generation: () => accepted, log: log.child({ module: 'values' }) })
       consensus = await createConsensusNode({
         heightIntervalMs: numberOr(c.consensus.heightIntervalMs, 1000),
         qbft: { roundTimeoutBaseMs: c.consensus.roundTimeoutBaseMs },
@@ -307,6 +316,9 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       }
 
       consensus.service.addEventListener('consensus:decided', (e) => {
+        // A height decided while stopping (the transmitter and outbox are already stopped) is left to the other
+        // operators' transmitters (staggered ranks).
+        if (stopped) return
         const d: CertifiedPlan = e.detail
         guard.decided(d.height, d.settlementPlan)
         log.info({ height: d.height, round: d.round, source: d.source, legs: d.settlementPlan.legs.length, planDigest: d.planDigest, seals: d.seals.length }, 'height decided')
@@ -333,6 +345,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
         signer,
         domain: signingDomainOf(c),
         plans,
+        prices,
         events: gossip.service,
         host: c.api.host,
         port: c.api.port,
@@ -348,7 +361,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     }
 
     // Stop order is the reverse of `parts`: API, transmitter, outbox, consensus, fetch, plans, tracker, followers
-    // (publishers end), gossip (flushes and closes the store), metrics.
+    // (publishers end), prices (appends what is queued), gossip (flushes and closes the store), metrics.
     log.info({ operator: signer.address, peerId, api: api?.url, metrics: metrics?.url }, 'node started')
     return {
       operator: signer.address,

@@ -2,13 +2,14 @@
  * The leader's guard against planning an account twice. Between a decision and the moment fresh snapshots show
  * its liquidations done, the newest quorum-covered snapshots still show the same accounts liquidatable, so a
  * leader would propose the same legs again at the next height (they would fail on chain with ACCOUNT_HEALTHY
- * after costing a submission). The guard makes `buildValue` answer "nothing to propose" while any leg of the
- * built value touches an account of a plan that is not yet settled, or settled less than `cooldownMs` ago.
+ * after costing a submission). The guard keeps out of the leader's value every chain where a leg touches an account
+ * of a plan that is not yet settled, or settled less than `cooldownMs` ago (the value pins the other chains only).
  *
  * Only the leader's side changes: followers still validate any value on its own merits (the plan is a pure
  * function of the value's snapshots), so nodes with different guards still agree.
  */
 import type { ConsensusValues } from '../consensus/service.js'
+import type { ConsensusValues as BuildableValues } from '../consensus/values.js'
 import type { SettlementPlan } from '../../protocol/settlement/plan.js'
 
 export type LegGuardOptions = {
@@ -18,6 +19,8 @@ export type LegGuardOptions = {
   maxBusyMs?: number
   /** @default Date.now */
   now?: () => number
+  /** The chain id of a LayerZero EID (from the network description); without it a busy chain cannot be left out and the whole value is withheld. */
+  chainIdOfEid?: (eid: number) => number | undefined
 }
 
 type Entry = { keys: string[]; decidedAt: number; settledAt?: number }
@@ -31,7 +34,7 @@ export class LegGuard {
   withheld = 0
 
   constructor(options: LegGuardOptions = {}) {
-    this.o = { cooldownMs: options.cooldownMs ?? 3000, maxBusyMs: options.maxBusyMs ?? 120_000, now: options.now ?? Date.now }
+    this.o = { cooldownMs: options.cooldownMs ?? 3000, maxBusyMs: options.maxBusyMs ?? 120_000, now: options.now ?? Date.now, chainIdOfEid: options.chainIdOfEid ?? (() => undefined) }
   }
 
   /** A height was decided: its accounts are busy. */
@@ -63,18 +66,24 @@ export class LegGuard {
     return out
   }
 
-  /** The value layer with a guarded `buildValue`. */
-  wrap<V extends ConsensusValues>(values: V): ConsensusValues {
+  /**
+   * The value layer with a guarded `buildValue`: a value whose legs touch busy accounts is rebuilt without the
+   * chains of those legs (a value may pin only some chains), so a plan for the other chains does not wait for the
+   * busy one to settle; when nothing is left, the answer is "nothing to propose".
+   */
+  wrap(values: BuildableValues): ConsensusValues {
     return {
       buildValue: async (height) => {
-        const value = await values.buildValue(height)
-        if (!value) return null
         const busy = this.busy()
-        if (busy.size > 0 && values.settlementPlan(value).legs.some((l) => busy.has(legKey(l)))) {
-          this.withheld++
-          return null
-        }
-        return value
+        const value = await values.buildValue(height)
+        if (!value || busy.size === 0) return value
+        const touched = new Set(values.settlementPlan(value).legs.filter((l) => busy.has(legKey(l))).map((l) => l.eid))
+        if (touched.size === 0) return value
+        const exclude = [...touched].map((eid) => this.o.chainIdOfEid(eid))
+        const rest = exclude.every((c) => c !== undefined) ? await values.buildValue(height, { excludeChainIds: exclude as number[] }) : null
+        if (rest && !values.settlementPlan(rest).legs.some((l) => busy.has(legKey(l)))) return rest
+        this.withheld++
+        return null
       },
       validateValue: (height, value) => values.validateValue(height, value),
       valueDigest: (value) => values.valueDigest(value),

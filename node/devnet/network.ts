@@ -19,6 +19,7 @@ import { relayerChainsOf, startRelayer } from '../../chains/devnet/relayer.js'
 import { toUsd1e8 } from '../../chains/devnet/scenario.js'
 import type { Devnet, DevnetChain, PriceStep } from '../../chains/devnet/types.js'
 import { BaseError } from '../../protocol/errors.js'
+import { isHealthy } from '../../protocol/risk/morpho.js'
 
 /** One liquidated position: its debt went down after the shock. */
 export type LiquidatedPosition = { chain: string; chainId: number; protocol: 'morpho-blue' | 'aave-v3'; market: Hex | Address; borrower: Address; name: string }
@@ -28,13 +29,19 @@ export type DevnetReport = {
   scenario: string
   nodes: number
   liquidated: LiquidatedPosition[]
+  /** Positions liquidatable right after the shock, read on chain at each chain's shock block (Aave `getUserAccountData` health factor < 1; Morpho `_isHealthy` false). */
+  liquidatableAtShock: LiquidatedPosition[]
+  /** Of those, the ones whose debt did not go down. */
+  missed: LiquidatedPosition[]
   /** USD (decimal string, 2 decimals): debt left with no collateral behind it once the network is done. */
   badDebt: string
   /** Largest move of any Uniswap V2 pair's marginal price from the shock to the end (the network's own sales), bps. */
   priceImpactBps: number
   pools: { chain: string; pair: string; priceImpactBps: number }[]
   plans: { height: string; legs: number; executed: number; failed: number; submittedAfterShockSeconds: number; settledAfterShockSeconds?: number }[]
-  /** Seconds from the shock (the first price step) to each receipt or local execution recorded on the hub. */
+  /** The blocks that carried the shock (the first price step), per chain. */
+  shockBlocks: { chain: string; blockNumber: string }[]
+  /** Seconds from the shock block (the first chain to mine it) to each receipt or local execution recorded on the hub, as the hub's events are polled every 100 ms. */
   receiptsAfterShockSeconds: number[]
   shockToLastReceiptSeconds: number | null
   /** Seconds from the command's start to the nodes' first snapshots on every chain. */
@@ -66,7 +73,14 @@ export type RunDevnetNetworkOptions = {
   signal?: AbortSignal
   /** Kill this node (SIGKILL) at the shock: the others must still settle (a fault the network tolerates while n ≥ 3f+1). */
   killAtShock?: number
+  /** Called once every node publishes snapshots, before the price path (e.g. to subscribe to a node's risk feed). */
+  onNodesUp?: (nodes: DevnetNodeInfo[]) => void | Promise<void>
+  /** With `exitAfterReport`: awaited after the report and before the nodes stop (e.g. to query their APIs). */
+  beforeStop?: (report: DevnetReport, nodes: DevnetNodeInfo[]) => void | Promise<void>
 }
+
+/** A running node of the devnet network, for callers of {@link runDevnetNetwork}. */
+export type DevnetNodeInfo = { index: number; operator: Address; apiUrl: string; metricsUrl: string; running: boolean }
 
 /** One pino record of a node's stderr. */
 export type NodeLogRecord = { level?: number | string; msg?: string; [k: string]: unknown }
@@ -163,6 +177,7 @@ const morphoAbi = [
 const aaveAbi = [
   { type: 'function', name: 'getUserAccountData', stateMutability: 'view', inputs: [{ name: 'user', type: 'address' }], outputs: [{ name: 'totalCollateralBase', type: 'uint256' }, { name: 'totalDebtBase', type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }] },
 ] as const
+const oracleAbi = [{ type: 'function', name: 'price', stateMutability: 'view', inputs: [], outputs: [{ type: 'uint256' }] }] as const
 const pairAbi = [{ type: 'function', name: 'getReserves', stateMutability: 'view', inputs: [], outputs: [{ type: 'uint112' }, { type: 'uint112' }, { type: 'uint32' }] }] as const
 
 type PositionRef = { chain: DevnetChain; protocol: 'morpho-blue' | 'aave-v3'; market: Hex | Address; borrower: Address; name: string; loanSymbol?: string }
@@ -203,6 +218,25 @@ async function readPosition(client: PublicClient, p: PositionRef, loanPriceUsd1e
     unbackedUsd1e8 = (assets * loanPriceUsd1e8(p.chain, p.loanSymbol)) / 10n ** BigInt(decimals)
   }
   return { debt: borrowShares, collateral, unbackedUsd1e8 }
+}
+
+/**
+ * Whether the position is liquidatable at `blockNumber`: Aave health factor (getUserAccountData) < 1e18; Morpho
+ * `_isHealthy` false (protocol/risk/morpho `isHealthy` over the market, the position and the market oracle's price).
+ */
+async function liquidatableAt(client: PublicClient, p: PositionRef, blockNumber: bigint): Promise<boolean> {
+  if (p.protocol === 'aave-v3') {
+    const data = await client.readContract({ address: p.market as Address, abi: aaveAbi, functionName: 'getUserAccountData', args: [p.borrower], blockNumber })
+    return data[1] > 0n && data[5] < 10n ** 18n
+  }
+  const morpho = p.chain.deployment.morpho!.address
+  const m = Object.values(p.chain.deployment.morpho!.markets).find((x) => x.id === p.market)!
+  const [[supplyShares, borrowShares, collateral], [totalSupplyAssets, totalSupplyShares, totalBorrowAssets, totalBorrowShares, lastUpdate, fee], price] = await Promise.all([
+    client.readContract({ address: morpho, abi: morphoAbi, functionName: 'position', args: [p.market as Hex, p.borrower], blockNumber }),
+    client.readContract({ address: morpho, abi: morphoAbi, functionName: 'market', args: [p.market as Hex], blockNumber }),
+    client.readContract({ address: m.oracle, abi: oracleAbi, functionName: 'price', blockNumber }),
+  ])
+  return !isHealthy({ supplyShares, borrowShares, collateral }, { totalSupplyAssets, totalSupplyShares, totalBorrowAssets, totalBorrowShares, lastUpdate, fee }, price, m.params.lltv)
 }
 
 async function poolPrices(devnet: Devnet): Promise<Map<string, { chain: string; pair: string; price: number }>> {
@@ -269,6 +303,9 @@ export async function runDevnetNetwork(o: RunDevnetNetworkOptions): Promise<Devn
     await until('snapshots flowing', nodes, () => nodes.every((x) => devnet.chains.every((c) => x.has('snapshots flowing', (r) => r.chain === c.name))), 60_000, ac.signal)
     const upSeconds = (Date.now() - t0) / 1000
     log(`snapshots flowing on every chain (${upSeconds.toFixed(1)} s since start)`)
+    const nodeInfos = (): DevnetNodeInfo[] =>
+      nodes.map((x) => ({ index: x.cfg.index, operator: x.cfg.operator, apiUrl: `http://127.0.0.1:${x.cfg.ports.api}`, metricsUrl: `http://127.0.0.1:${x.cfg.ports.metrics}`, running: x.exited === undefined }))
+    await o.onNodesUp?.(nodeInfos())
 
     // Before the shock: positions, pool prices, the hub's block.
     const positions = positionsOf(devnet)
@@ -278,56 +315,80 @@ export async function runDevnetNetwork(o: RunDevnetNetworkOptions): Promise<Devn
     const hubClient = devnetClient(hubChain)
     const fromBlock = await hubClient.getBlockNumber()
 
-    // The price path, in real time from now; the shock is its first step.
+    // The price path, in real time from now; the shock is its first step. Steps at the same second go out together
+    // (one block per chain). The hub is followed from the shock on, while the rest of the path plays.
     const steps = devnet.scenario.pricePath
+    const groups = [...new Set(steps.map((s) => s.atSeconds))].sort((a, b) => a - b).map((at) => steps.filter((s) => s.atSeconds === at))
     let shockAt: number | undefined
-    const playStart = Date.now()
-    for (const step of steps) {
-      await sleep(Math.max(0, playStart + step.atSeconds * 1000 - Date.now()), ac.signal)
-      if (ac.signal.aborted) throw new DevnetNetworkError('interrupted during the price path')
-      await applyPriceSteps(devnet, [step])
-      if (shockAt === undefined && o.killAtShock !== undefined) {
-        const victim = nodes[o.killAtShock]
-        if (!victim) throw new DevnetNetworkError(`no node ${o.killAtShock} to kill`)
-        victim.child.kill('SIGKILL')
-        log(`node${o.killAtShock} killed at the shock (SIGKILL)`)
-      }
-      shockAt ??= Date.now()
-      log(`price t=${step.atSeconds}s: ${step.symbol} = $${step.priceUsd}${step.chain ? ` on ${step.chain}` : ''}${step.note ? ` (${step.note})` : ''}`)
-    }
-    shockAt ??= Date.now()
-
-    // Follow the hub until every submitted plan is settled and nothing new came for quietSeconds.
-    const quietMs = (o.quietSeconds ?? 5) * 1000
-    const deadline = Date.now() + (o.settleTimeoutSeconds ?? 90) * 1000
+    let shockBlocks: { chain: string; blockNumber: bigint }[] = []
+    let pathDone = false
     const seenAt = new Map<string, number>()
     const submittedAt = new Map<bigint, number>()
     const settledAt = new Map<bigint, number>()
-    let lastChange = Date.now()
-    while (Date.now() < deadline && !ac.signal.aborted) {
-      const [submitted, settled, receipts, local] = await Promise.all(
-        (['PlanSubmitted', 'PlanSettled', 'ReceiptReceived', 'LegExecuted'] as const).map((eventName) => hubClient.getContractEvents({ address: hub, abi: liquidationHubAbi, eventName, fromBlock })),
-      )
-      for (const e of submitted as unknown as { args: { height: bigint; legCount: number } }[])
-        if (!submittedAt.has(e.args.height)) {
-          submittedAt.set(e.args.height, Date.now())
-          lastChange = Date.now()
-          log(`plan certified and submitted: height ${e.args.height}, ${e.args.legCount} legs`)
+    /** Heights some node logged as certified. */
+    const certified = () => new Set(nodes.flatMap((x) => x.records.filter((r) => r.msg === 'height decided').map((r) => String(r.height))))
+    let follower: Promise<void> | undefined
+    const follow = async () => {
+      const quietMs = (o.quietSeconds ?? 5) * 1000
+      let lastChange = Date.now()
+      let certifiedCount = 0
+      let deadline = Infinity
+      while (Date.now() < deadline && !ac.signal.aborted) {
+        const [submitted, settled, receipts, local] = await Promise.all(
+          (['PlanSubmitted', 'PlanSettled', 'ReceiptReceived', 'LegExecuted'] as const).map((eventName) => hubClient.getContractEvents({ address: hub, abi: liquidationHubAbi, eventName, fromBlock })),
+        )
+        const now = Date.now()
+        for (const e of submitted as unknown as { args: { height: bigint; legCount: number } }[])
+          if (!submittedAt.has(e.args.height)) {
+            submittedAt.set(e.args.height, now)
+            lastChange = now
+            log(`plan certified and submitted: height ${e.args.height}, ${e.args.legCount} legs (+${((now - shockAt!) / 1000).toFixed(1)} s)`)
+          }
+        for (const e of settled as unknown as { args: { height: bigint; executed: number; failed: number } }[])
+          if (!settledAt.has(e.args.height)) {
+            settledAt.set(e.args.height, now)
+            lastChange = now
+            log(`plan settled: height ${e.args.height}, ${e.args.executed} legs executed, ${e.args.failed} failed (+${((now - shockAt!) / 1000).toFixed(1)} s)`)
+          }
+        for (const e of [...receipts, ...local] as unknown as { args: { height: bigint; seq: number } }[]) {
+          const key = `${e.args.height}/${e.args.seq}`
+          if (!seenAt.has(key)) seenAt.set(key, now)
         }
-      for (const e of settled as unknown as { args: { height: bigint; executed: number; failed: number } }[])
-        if (!settledAt.has(e.args.height)) {
-          settledAt.set(e.args.height, Date.now())
-          lastChange = Date.now()
-          log(`plan settled: height ${e.args.height}, ${e.args.executed} legs executed, ${e.args.failed} failed`)
+        const c = certified()
+        if (c.size !== certifiedCount) (certifiedCount = c.size), (lastChange = now)
+        if (pathDone) {
+          if (deadline === Infinity) deadline = now + (o.settleTimeoutSeconds ?? 90) * 1000
+          const allSettled = [...submittedAt.keys()].every((h) => settledAt.has(h)) && [...c].every((h) => settledAt.has(BigInt(h)))
+          if (submittedAt.size > 0 && allSettled && now - lastChange >= quietMs) break
         }
-      for (const e of [...receipts, ...local] as unknown as { args: { height: bigint; seq: number } }[]) {
-        const key = `${e.args.height}/${e.args.seq}`
-        if (!seenAt.has(key)) seenAt.set(key, Date.now())
+        await sleep(100, ac.signal)
       }
-      const allSettled = [...submittedAt.keys()].every((h) => settledAt.has(h))
-      if (submittedAt.size > 0 && allSettled && Date.now() - lastChange >= quietMs) break
-      await sleep(250, ac.signal)
     }
+    const playStart = Date.now()
+    try {
+      for (const group of groups) {
+        await sleep(Math.max(0, playStart + group[0]!.atSeconds * 1000 - Date.now()), ac.signal)
+        if (ac.signal.aborted) throw new DevnetNetworkError('interrupted during the price path')
+        if (shockAt === undefined && o.killAtShock !== undefined) {
+          const victim = nodes[o.killAtShock]
+          if (!victim) throw new DevnetNetworkError(`no node ${o.killAtShock} to kill`)
+          victim.child.kill('SIGKILL')
+          log(`node${o.killAtShock} killed at the shock (SIGKILL)`)
+        }
+        const mined = await applyPriceSteps(devnet, group)
+        if (shockAt === undefined) {
+          shockAt = Math.min(...mined.map((m) => m.minedAt))
+          shockBlocks = mined.map((m) => ({ chain: m.chain, blockNumber: m.blockNumber }))
+          follower = follow()
+        }
+        for (const step of group) log(`price t=${step.atSeconds}s: ${step.symbol} = $${step.priceUsd}${step.chain ? ` on ${step.chain}` : ''}${step.note ? ` (${step.note})` : ''}`)
+        if (shockAt !== undefined && group === groups[0]) log(`shock mined: ${shockBlocks.map((b) => `${b.chain} block ${b.blockNumber}`).join(', ')}`)
+      }
+    } finally {
+      pathDone = true
+    }
+    shockAt ??= Date.now()
+    await (follower ?? follow())
 
     const endPrices = priceAfter(devnet, steps)
     const after = await Promise.all(positions.map((p) => readPosition(devnetClient(p.chain), p, endPrices)))
@@ -335,6 +396,11 @@ export async function runDevnetNetwork(o: RunDevnetNetworkOptions): Promise<Devn
     const liquidated = positions
       .filter((_, i) => before[i].debt > 0n && after[i].debt * 1000n < before[i].debt * 999n)
       .map((p) => ({ chain: p.chain.name, chainId: p.chain.chainId, protocol: p.protocol, market: p.market, borrower: p.borrower, name: p.name }))
+    const shockBlockOf = new Map(shockBlocks.map((b) => [b.chain, b.blockNumber]))
+    const atShock = await Promise.all(positions.map((p) => (shockBlockOf.has(p.chain.name) ? liquidatableAt(devnetClient(p.chain), p, shockBlockOf.get(p.chain.name)!) : false)))
+    const asItem = (p: PositionRef): LiquidatedPosition => ({ chain: p.chain.name, chainId: p.chain.chainId, protocol: p.protocol, market: p.market, borrower: p.borrower, name: p.name })
+    const liquidatableAtShock = positions.filter((_, i) => atShock[i]).map(asItem)
+    const missed = positions.filter((_, i) => atShock[i] && !(before[i].debt > 0n && after[i].debt * 1000n < before[i].debt * 999n)).map(asItem)
     const badDebt1e8 = after.reduce((s, a) => s + a.unbackedUsd1e8, 0n)
     const pools = [...poolsAfter].map(([k, a]) => ({ chain: a.chain, pair: a.pair, priceImpactBps: Math.round(Math.abs(a.price / poolsBefore.get(k)!.price - 1) * 10_000) }))
     const summary = await Promise.all(
@@ -357,15 +423,19 @@ export async function runDevnetNetwork(o: RunDevnetNetworkOptions): Promise<Devn
       scenario: devnet.scenario.name,
       nodes: n,
       liquidated,
+      liquidatableAtShock,
+      missed,
       badDebt: (Number(badDebt1e8) / 1e8).toFixed(2),
       priceImpactBps: pools.reduce((m, p) => Math.max(m, p.priceImpactBps), 0),
       pools,
       plans: summary,
       receiptsAfterShockSeconds: receiptTimes,
       shockToLastReceiptSeconds: receiptTimes.length ? receiptTimes[receiptTimes.length - 1] : null,
+      shockBlocks: shockBlocks.map((b) => ({ chain: b.chain, blockNumber: String(b.blockNumber) })),
       upSeconds,
     }
     o.onReport?.(report)
+    if (o.exitAfterReport) await o.beforeStop?.(report, nodeInfos())
     if (!o.exitAfterReport) {
       log('network up; Ctrl-C to stop')
       await new Promise<void>((res) => (ac.signal.aborted ? res() : ac.signal.addEventListener('abort', () => res(), { once: true })))
@@ -384,6 +454,7 @@ export function formatDevnetReport(r: DevnetReport): string {
   const lines = [
     `liqnet devnet report: scenario ${r.scenario}, ${r.nodes} nodes (up in ${r.upSeconds.toFixed(1)} s)`,
     `  liquidated: ${r.liquidated.length} positions${r.liquidated.length ? ` (${r.liquidated.map((l) => `${l.chain}/${l.protocol}/${l.name}`).join(', ')})` : ''}`,
+    `  liquidatable at the shock: ${r.liquidatableAtShock.length}, missed: ${r.missed.length}${r.missed.length ? ` (${r.missed.map((l) => `${l.chain}/${l.protocol}/${l.name}`).join(', ')})` : ''}`,
     `  plans: ${r.plans.map((p) => `height ${p.height}: ${p.executed}/${p.legs} legs executed, submitted +${p.submittedAfterShockSeconds.toFixed(1)} s${p.settledAfterShockSeconds !== undefined ? `, settled +${p.settledAfterShockSeconds.toFixed(1)} s` : ', not settled'}`).join('; ') || 'none'}`,
     `  bad debt: $${r.badDebt}`,
     `  price impact: ${r.priceImpactBps} bps at most (${r.pools.filter((p) => p.priceImpactBps > 0).map((p) => `${p.chain}/${p.pair} ${p.priceImpactBps}`).join(', ') || 'no pool moved'})`,

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { getAddress, type Address, type Hex } from 'viem'
+import { getAddress, hexToBytes, type Address, type Hex } from 'viem'
 import { FeedHttpError, FeedVerificationError, createFeedClient, type SignedFeedItem } from '../../../client/index.js'
 import { LendingProtocol, PayloadKind, healthSnapshotToWire, type HealthSnapshot } from '../../../protocol/proto/codec.js'
 import type { Leg, Plan } from '../../../protocol/planner/types.js'
@@ -13,6 +13,15 @@ import { FeedReader, InMemoryPlanSource, LevelPriceHistory, STREAM_CLOSE, startA
 import { createGossipNode, type GossipNode } from '../../../node/gossip/node.js'
 import { peerKeyFromSeed } from '../../../node/p2p/keys.js'
 import { TEST_KEYS, bytesOf, hexOf, makeHealthSnapshot, makeWireLiquiditySnapshot } from '../../unit/gossip/fixtures.js'
+import { anvilOf, applyPriceSteps, startDevnet } from '../../../chains/devnet/devnet.js'
+import { devnetChainConfig } from '../../../chains/devnet/node-config.js'
+import { devnetOperatorKeys } from '../../../chains/devnet/operators.js'
+import type { Devnet, DevnetChain } from '../../../chains/devnet/types.js'
+import { nodeConfigSchema } from '../../../node/config/index.js'
+import { startDaemon, type Daemon } from '../../../node/daemon/daemon.js'
+import { BASE_CURRENCY, InvalidPricePointError, type PriceHistory, type PricePoint } from '../../../node/api/prices.js'
+import { PriceRecorder, createPriceRecorderMetrics, pricePointsOf } from '../../../node/daemon/prices.js'
+import { Registry } from 'prom-client'
 
 const WAD = 10n ** 18n
 const MAX = (1n << 256n) - 1n
@@ -287,6 +296,40 @@ describe('risk-feed API (real gossip node, level store, HTTP and WebSocket)', fu
     await until(() => api.hub.size === 0)
   })
 
+  it('records one price point per series and block, prefers its own snapshots, and counts failed appends', async () => {
+    const appended: PricePoint[][] = []
+    let fail = false
+    const history: PriceHistory = {
+      async append(points) {
+        if (fail) throw new Error('disk full')
+        appended.push([...points])
+      },
+      window: async () => [],
+    }
+    const register = new Registry()
+    const rec = new PriceRecorder({ history, flushDelayMs: 5, metrics: createPriceRecorderMetrics(register) })
+    const morpho = (block: number) => healthSnapshotToWire(snapshot(B + 1, LendingProtocol.morphoBlue, MORPHO, block, now))
+    const points = pricePointsOf(morpho(7))
+    assert.equal(points.length, 1)
+    assert.equal(points[0].quote, getAddress(hexOf(`api/${MORPHO}/loan`, 20)))
+    rec.observe(morpho(7), 'gossip')
+    rec.observe(morpho(7), 'gossip') // the same block from another operator
+    rec.observe(morpho(8), 'local')
+    rec.observe(morpho(6), 'local') // older than what is recorded
+    rec.observe(morpho(9), 'gossip') // a chain the node reads itself: its own prices only
+    await rec.flush()
+    assert.deepEqual(appended.map((b) => b.map((p) => p.blockNumber)), [[7n, 8n]])
+    fail = true
+    rec.observe(morpho(10), 'local')
+    await rec.flush()
+    const counts = (await register.getSingleMetric('liqnet_price_history_points_total')!.get()).values.map((v) => [v.labels.outcome, v.value])
+    assert.deepEqual(counts.sort(), [['appended', 2], ['failed', 1]])
+    await rec.close()
+    // The level history refuses a bad point, naming the field.
+    const level = new LevelPriceHistory(node.store.db)
+    await assert.rejects(level.append([{ ...points[0], price: 0n }]), (e: unknown) => e instanceof InvalidPricePointError && /price must be > 0/.test(e.shortMessage))
+  })
+
   it('refuses a bad stream filter before the upgrade', async () => {
     const client = createFeedClient({ url: api.url })
     await assert.rejects(client.subscribe({ kinds: ['accounts' as never] }, { onItem() {} }), (e: unknown) => e instanceof FeedHttpError && e.status === 400 && /kinds/.test(e.shortMessage))
@@ -314,5 +357,116 @@ describe('risk-feed API (real gossip node, level store, HTTP and WebSocket)', fu
     } finally {
       await small.close()
     }
+  })
+})
+
+describe('risk feed of a running node: price history from its snapshots (anvil chain, startDaemon)', function () {
+  this.timeout(60_000)
+  let dir: string
+  let devnet: Devnet
+  let alpha: DevnetChain
+  let daemon: Daemon
+  let chainId: number
+  const horizonSeconds = 3600
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'liqnet-api-prices-'))
+    devnet = await startDevnet({ scenario: 'scenarios/devnet/test.yaml' })
+    alpha = devnet.chains.find((c) => c.name === 'alpha')!
+    chainId = alpha.chainId
+    const [key] = devnetOperatorKeys(1)
+    const config = nodeConfigSchema.parse({
+      dataDir: join(dir, 'data'),
+      chains: [devnetChainConfig(alpha, 50)],
+      // The operator set is this node alone, without a hub: it observes, gossips and serves the feed.
+      network: { operators: [key.address] },
+      p2p: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      // Every account in every block's snapshot.
+      publish: { nearLiquidationHfWad: (100n * WAD).toString() },
+      api: { port: 0, horizonSeconds, minVolatilitySamples: 3 },
+      metrics: { port: 0 },
+      log: { level: 'silent' },
+    })
+    daemon = await startDaemon({ config, operatorKey: hexToBytes(key.privateKey), peerKey: await peerKeyFromSeed(bytesOf('api/prices/peer', 32)) })
+  })
+  after(async () => {
+    await daemon?.stop()
+    await devnet?.stop()
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  const accounts = async (): Promise<AccountItem[]> => {
+    const r = await fetch(`${daemon.api!.url}/v1/accounts?chainId=${chainId}`)
+    assert.equal(r.status, 200)
+    return ((await r.json()) as { items: { data: AccountItem }[] }).items.map((i) => i.data)
+  }
+  /** Waits until the API serves every account at `block` or later. */
+  const servedAt = async (block: bigint): Promise<AccountItem[]> => {
+    let items: AccountItem[] = []
+    for (let i = 0; i < 150; i++) {
+      items = await accounts()
+      if (items.length === 5 && items.every((a) => BigInt(a.blockNumber) >= block)) return items
+      await new Promise((r) => setTimeout(r, 40))
+    }
+    throw new Error(`accounts not served at block ${block}: ${items.map((a) => a.blockNumber).join(',')}`)
+  }
+  /** 12-second blocks: the next block is mined 12 s after the previous one (chain time). */
+  const nextBlockIn12s = () => anvilOf(alpha)!.request('evm_increaseTime', [12])
+  const head = async () => BigInt(await anvilOf(alpha)!.request<string>('eth_blockNumber'))
+  const byProtocol = (items: AccountItem[], p: string) => items.filter((a) => a.protocol === p)
+
+  it('a flat price: volatility 0, probability 0 for a healthy account with debt (and every model field)', async () => {
+    await servedAt(await head())
+    for (let i = 0; i < 5; i++) {
+      await nextBlockIn12s()
+      await anvilOf(alpha)!.request('evm_mine')
+      await servedAt(await head())
+    }
+    const items = await servedAt(await head())
+    for (const a of items) {
+      assert.equal(a.risk.model, 'driftless-lognormal-first-passage')
+      assert.equal(a.risk.estimator, 'close-to-close-realized')
+      assert.equal(a.risk.horizonSeconds, horizonSeconds)
+      assert.ok(a.risk.volatilitySamples >= 3, `${a.protocol} ${a.risk.volatilitySamples} samples`)
+      assert.equal(a.risk.volatility, 0)
+      assert.ok(a.risk.distanceBps > 0 && a.risk.distanceBps < 10_000)
+      assert.equal(a.risk.probability, 0, 'a driftless price with σ = 0 never moves')
+    }
+    // The series behind them: WETH in USDC (Morpho oracle, 1e36-scaled) and WETH in USD (Aave oracle, 1e8).
+    const weth = alpha.deployment.tokens.WETH.address
+    const usdc = alpha.deployment.tokens.USDC.address
+    assert.equal(byProtocol(items, 'morpho-blue')[0].risk.collateralAsset, getAddress(weth))
+    assert.equal(byProtocol(items, 'aave-v3')[0].risk.collateralAsset, getAddress(weth))
+    const history = new LevelPriceHistory(daemon.gossip.store.db)
+    const morpho = await history.window(chainId, weth, 3, usdc)
+    const aave = await history.window(chainId, weth, 3, BASE_CURRENCY)
+    assert.equal(morpho.length, 3)
+    assert.equal(morpho[2].price, 3000n * 10n ** 24n) // 3000 USDC (1e6) per WETH (1e18), scaled 1e36
+    assert.equal(aave[2].price, 3000n * 10n ** 8n)
+    assert.ok(morpho[1].blockNumber > morpho[0].blockNumber && morpho[2].timestamp - morpho[1].timestamp >= 12_000)
+  })
+
+  it('moving prices: a volatility > 0 and a probability strictly between 0 and 1, larger nearer liquidation', async () => {
+    const before = (await accounts())[0].risk.volatilitySamples
+    // WETH ±1 % every 12-second block (each setAnswer is one block).
+    for (let i = 0; i < 6; i++) {
+      await nextBlockIn12s()
+      await applyPriceSteps({ chains: [alpha] }, [{ atSeconds: 0, symbol: 'WETH', priceUsd: i % 2 ? '3000' : '3030' }])
+      await servedAt(await head())
+    }
+    const items = await servedAt(await head())
+    for (const p of ['morpho-blue', 'aave-v3']) {
+      const list = byProtocol(items, p)
+      for (const a of list) {
+        assert.ok(a.risk.volatility! > 0, `${p} volatility ${a.risk.volatility}`)
+        assert.ok(a.risk.volatilitySamples > before)
+        assert.equal(typeof a.risk.probability, 'number')
+        assert.ok(a.risk.probability! > 0 && a.risk.probability! < 1, `${p} probability ${a.risk.probability}`)
+      }
+      // Riskiest first: a smaller distance, a larger probability.
+      for (let i = 1; i < list.length; i++) assert.ok(list[i - 1].risk.probability! >= list[i].risk.probability!)
+    }
+    const text = await (await fetch(`${daemon.metrics!.url}/metrics`)).text()
+    assert.match(text, /liqnet_price_history_points_total\{[^}]*outcome="appended"[^}]*\} [1-9]/)
   })
 })
