@@ -35,7 +35,7 @@ export type DevnetNodeConfigOptions = {
   heightIntervalMs?: number
   /** Settlement: transmitters' stagger, ms. @default 2000 */
   staggerMs?: number
-  /** Settlement tracker poll, ms. @default 100 */
+  /** Settlement tracker poll, ms. @default 250 */
   settlementPollMs?: number
   /** Log level of the nodes. @default 'info' */
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'
@@ -71,6 +71,8 @@ export function devnetChainConfig(c: DevnetChain, pollingIntervalMs = 200): Reco
     name: c.name,
     chainId: c.chainId,
     rpcUrls: [c.rpcUrl],
+    // New heads over anvil's WebSocket: no head polling while it answers.
+    ...(c.wsUrl ? { wsUrls: [c.wsUrl] } : {}),
     eid: c.eid,
     ...(d.settlement?.hub ? { hub: d.settlement.hub } : {}),
     ...(d.settlement?.spoke ? { spoke: d.settlement.spoke } : {}),
@@ -132,7 +134,7 @@ export async function writeDevnetNodeConfigs(chains: readonly DevnetChain[], o: 
       chains: chainConfigs,
       network: { operators: [...registered], hubChainId: hubChain.chainId, hub: hubChain.deployment.settlement.hub },
       consensus: { heightIntervalMs: o.heightIntervalMs ?? 250 },
-      settlement: { staggerMs: o.staggerMs ?? 2000, pollMs: o.settlementPollMs ?? 100 },
+      settlement: { staggerMs: o.staggerMs ?? 2000, pollMs: o.settlementPollMs ?? 250 },
       api: { host: '127.0.0.1', port: m.ports.api },
       metrics: { host: '127.0.0.1', port: m.ports.metrics },
       log: { level: o.logLevel ?? 'info' },

@@ -130,7 +130,7 @@ export const nodeConfigSchema = z
         maxHistoryBlocksPerScope: positiveInt.default(defaultStorePruneOptions.maxHistoryBlocksPerScope).describe('blocks of snapshot history kept per market or pair'),
         maxEvidence: positiveInt.default(defaultStorePruneOptions.maxEvidence).describe('most equivocation evidence records kept'),
         pruneIntervalMs: positiveInt.default(60_000).describe('pruning period, ms'),
-        maxPricePoints: positiveInt.default(1024).describe('price history points kept per (chain, asset)'),
+        maxPricePoints: positiveInt.default(1024).describe('price history points kept per series (chain, asset, quote)'),
       })
       .strict()
       .prefault({}),

@@ -74,8 +74,9 @@ export class LegGuard {
   wrap(values: BuildableValues): ConsensusValues {
     return {
       buildValue: async (height) => {
-        const busy = this.busy()
         const value = await values.buildValue(height)
+        // Read after the build: a height decided while it ran is busy too.
+        const busy = this.busy()
         if (!value || busy.size === 0) return value
         const touched = new Set(values.settlementPlan(value).legs.filter((l) => busy.has(legKey(l))).map((l) => l.eid))
         if (touched.size === 0) return value

@@ -11,7 +11,7 @@ import { appendFileSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Address, Hex, PublicClient } from 'viem'
+import { parseAbiItem, type Address, type Hex, type PublicClient } from 'viem'
 import { liquidationHubAbi } from '../../contracts/out/abis.js'
 import { applyPriceSteps, devnetClient, startDevnet } from '../../chains/devnet/devnet.js'
 import { fundDevnetOperators, writeDevnetNodeConfigs, type DevnetNodeConfig } from '../../chains/devnet/node-config.js'
@@ -21,13 +21,14 @@ import type { Devnet, DevnetChain, PriceStep } from '../../chains/devnet/types.j
 import { BaseError } from '../../protocol/errors.js'
 import { isHealthy } from '../../protocol/risk/morpho.js'
 
-/** One liquidated position: its debt went down after the shock. */
+/** One position (a Morpho Blue market position, or an Aave V3 account). */
 export type LiquidatedPosition = { chain: string; chainId: number; protocol: 'morpho-blue' | 'aave-v3'; market: Hex | Address; borrower: Address; name: string }
 
 /** What `liqnet devnet` prints at the end (JSON with `--json`). */
 export type DevnetReport = {
   scenario: string
   nodes: number
+  /** Positions with a Morpho `Liquidate` or Aave `LiquidationCall` event since the price path started. */
   liquidated: LiquidatedPosition[]
   /** Positions liquidatable right after the shock, read on chain at each chain's shock block (Aave `getUserAccountData` health factor < 1; Morpho `_isHealthy` false). */
   liquidatableAtShock: LiquidatedPosition[]
@@ -177,6 +178,8 @@ const morphoAbi = [
 const aaveAbi = [
   { type: 'function', name: 'getUserAccountData', stateMutability: 'view', inputs: [{ name: 'user', type: 'address' }], outputs: [{ name: 'totalCollateralBase', type: 'uint256' }, { name: 'totalDebtBase', type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }] },
 ] as const
+const morphoLiquidateEvent = parseAbiItem('event Liquidate(bytes32 indexed id, address indexed caller, address indexed borrower, uint256 repaidAssets, uint256 repaidShares, uint256 seizedAssets, uint256 badDebtAssets, uint256 badDebtShares)')
+const aaveLiquidationCallEvent = parseAbiItem('event LiquidationCall(address indexed collateralAsset, address indexed debtAsset, address indexed user, uint256 debtToCover, uint256 liquidatedCollateralAmount, address liquidator, bool receiveAToken)')
 const oracleAbi = [{ type: 'function', name: 'price', stateMutability: 'view', inputs: [], outputs: [{ type: 'uint256' }] }] as const
 const pairAbi = [{ type: 'function', name: 'getReserves', stateMutability: 'view', inputs: [], outputs: [{ type: 'uint112' }, { type: 'uint112' }, { type: 'uint32' }] }] as const
 
@@ -309,11 +312,10 @@ export async function runDevnetNetwork(o: RunDevnetNetworkOptions): Promise<Devn
 
     // Before the shock: positions, pool prices, the hub's block.
     const positions = positionsOf(devnet)
-    const startPrices = priceAfter(devnet, [])
-    const before = await Promise.all(positions.map((p) => readPosition(devnetClient(p.chain), p, startPrices)))
     const poolsBefore = await poolPrices(devnet)
     const hubClient = devnetClient(hubChain)
     const fromBlock = await hubClient.getBlockNumber()
+    const startBlocks = new Map(await Promise.all(devnet.chains.map(async (c) => [c.name, await devnetClient(c).getBlockNumber()] as const)))
 
     // The price path, in real time from now; the shock is its first step. Steps at the same second go out together
     // (one block per chain). The hub is followed from the shock on, while the rest of the path plays.
@@ -393,14 +395,25 @@ export async function runDevnetNetwork(o: RunDevnetNetworkOptions): Promise<Devn
     const endPrices = priceAfter(devnet, steps)
     const after = await Promise.all(positions.map((p) => readPosition(devnetClient(p.chain), p, endPrices)))
     const poolsAfter = await poolPrices(devnet)
-    const liquidated = positions
-      .filter((_, i) => before[i].debt > 0n && after[i].debt * 1000n < before[i].debt * 999n)
-      .map((p) => ({ chain: p.chain.name, chainId: p.chain.chainId, protocol: p.protocol, market: p.market, borrower: p.borrower, name: p.name }))
+    // Liquidated: a Morpho `Liquidate` or Aave `LiquidationCall` event of the position since the start of the path.
+    const events = new Set<string>()
+    for (const chain of devnet.chains) {
+      const client = devnetClient(chain)
+      const from = startBlocks.get(chain.name)!
+      if (chain.deployment.morpho)
+        for (const l of await client.getLogs({ address: chain.deployment.morpho.address, event: morphoLiquidateEvent, fromBlock: from }))
+          events.add(`${chain.name}|morpho-blue|${l.args.id!.toLowerCase()}|${l.args.borrower!.toLowerCase()}`)
+      if (chain.deployment.aave)
+        for (const l of await client.getLogs({ address: chain.deployment.aave.pool, event: aaveLiquidationCallEvent, fromBlock: from }))
+          events.add(`${chain.name}|aave-v3|${chain.deployment.aave.pool.toLowerCase()}|${l.args.user!.toLowerCase()}`)
+    }
+    const wasLiquidated = (p: PositionRef) => events.has(`${p.chain.name}|${p.protocol}|${p.market.toLowerCase()}|${p.borrower.toLowerCase()}`)
+    const liquidated = positions.filter(wasLiquidated).map((p) => ({ chain: p.chain.name, chainId: p.chain.chainId, protocol: p.protocol, market: p.market, borrower: p.borrower, name: p.name }))
     const shockBlockOf = new Map(shockBlocks.map((b) => [b.chain, b.blockNumber]))
     const atShock = await Promise.all(positions.map((p) => (shockBlockOf.has(p.chain.name) ? liquidatableAt(devnetClient(p.chain), p, shockBlockOf.get(p.chain.name)!) : false)))
     const asItem = (p: PositionRef): LiquidatedPosition => ({ chain: p.chain.name, chainId: p.chain.chainId, protocol: p.protocol, market: p.market, borrower: p.borrower, name: p.name })
     const liquidatableAtShock = positions.filter((_, i) => atShock[i]).map(asItem)
-    const missed = positions.filter((_, i) => atShock[i] && !(before[i].debt > 0n && after[i].debt * 1000n < before[i].debt * 999n)).map(asItem)
+    const missed = positions.filter((p, i) => atShock[i] && !wasLiquidated(p)).map(asItem)
     const badDebt1e8 = after.reduce((s, a) => s + a.unbackedUsd1e8, 0n)
     const pools = [...poolsAfter].map(([k, a]) => ({ chain: a.chain, pair: a.pair, priceImpactBps: Math.round(Math.abs(a.price / poolsBefore.get(k)!.price - 1) * 10_000) }))
     const summary = await Promise.all(

@@ -21,7 +21,7 @@ describe('liqnet devnet: the whole network on one machine, from the shock to the
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'liqnet-e2e-'))
   })
-  after(() => rmSync(dir, { recursive: true, force: true }))
+  after(() => (process.env.LIQNET_KEEP_E2E ? console.log(`kept ${dir}`) : rmSync(dir, { recursive: true, force: true })))
 
   it('default scenario: liquidates what the shock made liquidatable on both chains, the hub records every receipt, the risk feed serves the updates', async () => {
     const lines: string[] = []
@@ -49,6 +49,7 @@ describe('liqnet devnet: the whole network on one machine, from the shock to the
     })
     assert.equal(returned, report)
     const r = report!
+    console.log(JSON.stringify({ e2e: 'devnet-default', ...r, liquidated: r.liquidated.length, liquidatableAtShock: r.liquidatableAtShock.length, pools: undefined, feedItems: items.length }))
     for (const stage of ['chains up', 'nodes started', 'nodes connected', 'snapshots flowing', 'shock mined', 'plan certified and submitted', 'plan settled'])
       assert.ok(lines.some((l) => l.startsWith(stage)), `progress line "${stage}"`)
 
@@ -84,7 +85,6 @@ describe('liqnet devnet: the whole network on one machine, from the shock to the
       assert.equal(served.data.status, 'settled')
       assert.equal(served.data.counts.executed, p.legs)
     }
-    console.log(JSON.stringify({ e2e: 'devnet-default', ...r, liquidated: r.liquidated.length, liquidatableAtShock: r.liquidatableAtShock.length, pools: undefined, feedItems: items.length }))
   })
 
   it('settles with one node killed at the shock (n = 4 tolerates f = 1)', async () => {
