@@ -25,6 +25,10 @@ export type DecidedPlanSourceInit = {
   settlement?: PlanStatusSource
   /** Most plans kept (the oldest are dropped). @default 1024 */
   maxPlans?: number
+  /** Retries of a plan whose snapshots are not in the store yet. @default 10 */
+  missingRetries?: number
+  /** Pause between those retries, ms. @default 500 */
+  missingRetryMs?: number
   log?: Logger
 }
 
@@ -48,6 +52,7 @@ export class DecidedPlanSource implements PlanSource {
   private readonly plans = new Map<bigint, Omit<PlanRecord, 'legs'>>()
   private readonly listeners = new Set<(r: PlanRecord) => void>()
   private readonly unsubscribe?: () => void
+  private closed = false
 
   constructor(private readonly init: DecidedPlanSourceInit) {
     this.unsubscribe = init.settlement?.subscribe((status) => {
@@ -56,10 +61,18 @@ export class DecidedPlanSource implements PlanSource {
     })
   }
 
-  /** Records a certified plan (its planner plan recomputed from the store). Never throws: a plan it cannot rebuild is logged and left out. */
+  /**
+   * Records a certified plan (its planner plan recomputed from the store). A referenced snapshot gossip has not
+   * delivered yet (a follower may have validated the value with snapshots fetched from peers) is waited for, up to
+   * `missingRetries` × `missingRetryMs`. Never throws: a plan it cannot rebuild is logged and left out.
+   */
   async add(c: CertifiedPlan): Promise<void> {
     try {
-      const rebuilt = await recomputePlan(this.init, c.value)
+      let rebuilt = await recomputePlan(this.init, c.value)
+      for (let i = 0; !rebuilt && i < (this.init.missingRetries ?? 10) && !this.closed; i++) {
+        await new Promise((r) => setTimeout(r, this.init.missingRetryMs ?? 500))
+        rebuilt = await recomputePlan(this.init, c.value)
+      }
       if (!rebuilt) {
         this.init.log?.warn({ height: c.height }, 'certified plan not served by the API: a referenced snapshot is missing from the store')
         return
@@ -101,6 +114,7 @@ export class DecidedPlanSource implements PlanSource {
   }
 
   close(): void {
+    this.closed = true
     this.unsubscribe?.()
     this.listeners.clear()
   }
