@@ -199,6 +199,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       let running = false
       let flowing = false
       let failing = false
+      let current: Promise<void> = Promise.resolve()
       const drain = async () => {
         if (running) return
         running = true
@@ -222,11 +223,12 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       }
       fc.follower.addEventListener('follower:block', (e) => {
         next = e.detail.blockNumber
-        void drain()
+        if (!running) current = drain()
       })
       fc.follower.addEventListener('follower:error', (e) => log.debug({ chain: fc.config.name, err: e.detail.shortMessage }, 'block follower error'))
       await fc.follower.start()
-      parts.push({ name: `follower:${fc.config.name}`, stop: () => fc.follower.stop() })
+      // Stopping waits for the block being published, so nothing is written after the store closes.
+      parts.push({ name: `follower:${fc.config.name}`, stop: async () => (await fc.follower.stop(), await current) })
     }
 
     // Consensus and settlement need the network description.

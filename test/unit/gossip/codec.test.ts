@@ -10,6 +10,8 @@ import {
   decodeEnvelope,
   decodeHealthSnapshot,
   decodeHealthSnapshotReference,
+  decodeEnvelopeReference,
+  decodeEnvelopeStrict,
   decodeLiquiditySnapshot,
   encodeHealthSnapshot,
   encodeLiquiditySnapshot,
@@ -166,6 +168,26 @@ describe('wire codec', () => {
       fc.assert(fc.property(mutated(seeds.HealthSnapshot), check), { numRuns: 8000 })
       fc.assert(fc.property(fc.uint8Array({ maxLength: 256 }), check), { numRuns: 2000 })
       for (const n of [0, 1, 50]) check(encodeHealthSnapshot(makeHealthSnapshot({ n, seed: `eq${n}` })))
+    })
+
+    it('the strict SignedEnvelope decoder accepts exactly what the reflection decoder accepts (6,000 inputs)', () => {
+      const outcome = (decode: (b: Uint8Array) => unknown, b: Uint8Array) => {
+        try {
+          return JSON.stringify(decode(b), (_, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))
+        } catch (err) {
+          if (!(err instanceof WireDecodeError)) throw err
+          return 'error'
+        }
+      }
+      const check = (input: Uint8Array) => {
+        const b = Uint8Array.from(input)
+        assert.equal(outcome(decodeEnvelopeStrict, b), outcome(decodeEnvelopeReference, b))
+        assert.equal(outcome(decodeEnvelope, b), outcome(decodeEnvelopeReference, b))
+      }
+      assert.notEqual(outcome(decodeEnvelope, seeds.SignedEnvelope), 'error')
+      check(seeds.SignedEnvelope)
+      fc.assert(fc.property(mutated(seeds.SignedEnvelope), check), { numRuns: 5000 })
+      fc.assert(fc.property(fc.uint8Array({ maxLength: 256 }), check), { numRuns: 1000 })
     })
 
     it('envelope payloads: 6,000 mutated payloads inside valid envelopes', () => {

@@ -103,7 +103,8 @@ describe('level store', () => {
     newer.snapshot = { ...newer.snapshot, accounts: newer.snapshot.accounts.slice(1) }
     const other = accepted(1, 20, 2000, 'co', 3)
     const written = await store.writeAccepted([older, other, newer])
-    assert.equal(written, 1 + 3 + 2)
+    // Accounts stored: every snapshot's accounts (the rows are coalesced when written).
+    assert.equal(written, 3 + 3 + 2)
     const market = bytesToHex(older.snapshot.market)
     const blockOf = async (i: number, operator: string) =>
       (await store.accountHealth.getAccount(CHAIN, market, bytesToHex(older.snapshot.accounts[i].borrower))).find((v) => v.operator.toLowerCase() === operator.toLowerCase())?.blockNumber
@@ -115,6 +116,31 @@ describe('level store', () => {
     const latest = await store.latestHealth.get(op0, CHAIN, market)
     assert.equal(latest!.observedAt, 2100)
     assert.equal((await store.history.getAt(PayloadKind.healthSnapshot, CHAIN, market, 20n)).length, 2)
+    await store.close()
+  })
+  it('writes account rows behind: one row per account and operator per flush, latest wins, reads flush first, close flushes', async () => {
+    let store = new Store({ path: dir, accountFlushMs: 60_000 })
+    await store.open()
+    const older = accepted(3, 30, 3000, 'wb', 3)
+    const newer = accepted(3, 31, 3100, 'wb', 3)
+    newer.snapshot = { ...newer.snapshot, accounts: newer.snapshot.accounts.slice(1) }
+    await store.writeAccepted([older])
+    await store.writeAccepted([newer])
+    // The older snapshot's rows of the two accounts the newer one carries are dropped before any write.
+    assert.equal(store.accountHealth.pending, 3)
+    const market = bytesToHex(older.snapshot.market)
+    const op = createOperatorSigner(TEST_KEYS[3]).address.toLowerCase()
+    const blockOf = async (i: number) => (await store.accountHealth.getAccount(CHAIN, market, bytesToHex(older.snapshot.accounts[i].borrower))).find((v) => v.operator.toLowerCase() === op)?.blockNumber
+    assert.deepEqual([await blockOf(0), await blockOf(1), await blockOf(2)], [30n, 31n, 31n])
+    assert.equal(store.accountHealth.pending, 0, 'the read flushed')
+    // The snapshot records are written at once; rows staged at close are written by close.
+    const later = accepted(3, 32, 3200, 'wb', 3)
+    await store.writeAccepted([later])
+    assert.equal((await store.latestHealth.get(createOperatorSigner(TEST_KEYS[3]).address, CHAIN, market))!.observedAt, 3200)
+    await store.close()
+    store = new Store({ path: dir, accountFlushMs: 60_000 })
+    await store.open()
+    assert.deepEqual([await blockOf(0), await blockOf(1), await blockOf(2)], [32n, 32n, 32n])
     await store.close()
   })
 })

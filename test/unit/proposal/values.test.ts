@@ -73,6 +73,26 @@ describe('consensus values over the level store', function () {
     assert.equal(follower.refusals.get('PLAN_MISMATCH'), 1)
   })
 
+  it('leaves out the chains it is told to; with a store generation, an unchanged store is not read again', async () => {
+    const store = await open(envelopes)
+    let reads = 0
+    const latestOfScope = store.history.latestOfScope.bind(store.history)
+    store.history.latestOfScope = (...args: Parameters<typeof latestOfScope>) => (reads++, latestOfScope(...args))
+    let generation = 0
+    const values = createConsensusValues({ store, network, params, domainSeparator: sep, generation: () => generation })
+    const chainIds = network.chains.map((c) => c.chainId)
+    assert.equal(await values.buildValue(3n, { excludeChainIds: chainIds }), null, 'every chain left out: nothing to propose')
+    const first = await values.buildValue(3n)
+    assert.ok(first)
+    const readsAfterFirst = reads
+    assert.deepEqual(await values.buildValue(3n), first, 'same height, same generation: the same value')
+    assert.equal(reads, readsAfterFirst, 'without reading the store')
+    generation++
+    assert.deepEqual(await values.buildValue(3n), first, 'a new generation rebuilds (same snapshots, same value)')
+    assert.ok(reads > readsAfterFirst)
+    assert.notDeepEqual(await values.buildValue(4n), first, 'another height is another value')
+  })
+
   it('returns null when there is nothing to liquidate', async () => {
     const w = { ...defaultWorld(), accounts: defaultWorld().accounts.slice(1) }
     const store = await open(signers.flatMap((s) => signWorld(s, w).bytes))
