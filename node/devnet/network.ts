@@ -32,7 +32,7 @@ export type DevnetReport = {
   liquidated: LiquidatedPosition[]
   /** Positions liquidatable right after the shock, read on chain at each chain's shock block (Aave `getUserAccountData` health factor < 1; Morpho `_isHealthy` false). */
   liquidatableAtShock: LiquidatedPosition[]
-  /** Of those, the ones whose debt did not go down. */
+  /** Of those, the ones with no liquidation event. */
   missed: LiquidatedPosition[]
   /** USD (decimal string, 2 decimals): debt left with no collateral behind it once the network is done. */
   badDebt: string
