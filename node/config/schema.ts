@@ -145,7 +145,7 @@ export const nodeConfigSchema = z
       .looseObject({
         roundTimeoutBaseMs: positiveInt.default(1000).describe('QBFT round timer base: timeout(r) = base * 2^r, ms'),
         heightIntervalMs: z.number().int().min(0).default(1000).describe('while idle, how often the next height is tried (it starts when there is something to liquidate), ms; 0 = only on new snapshots'),
-        replanCooldownMs: z.number().int().min(0).default(3000).describe('after a plan settles, how long its accounts are left out of new proposals (fresh snapshots must show them first), ms'),
+        replanCooldownMs: z.number().int().min(0).default(1000).describe('after a plan settles, the least time its accounts stay out of new proposals, ms; they also wait for a pinned block newer than the settlement'),
       })
       .prefault({})
       .describe('open section: other keys are validated by the consensus module'),

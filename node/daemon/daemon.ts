@@ -239,7 +239,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     if (!network) {
       log.warn({ missing: networkGapsOf(c) }, 'no network description: consensus and settlement are off (observing and gossiping only)')
     } else {
-      const guard = new LegGuard({ cooldownMs: numberOr(c.consensus.replanCooldownMs, 3000), chainIdOfEid: (eid) => network.chains.find((x) => x.eid === eid)?.chainId })
+      const guard = new LegGuard({ cooldownMs: numberOr(c.consensus.replanCooldownMs, 1000), chainIdOfEid: (eid) => network.chains.find((x) => x.eid === eid)?.chainId })
       const settlementMetrics = createSettlementMetrics(register)
       if (c.settlement.enabled !== false) {
         const hubChain = chains.get(network.hub.chainId)

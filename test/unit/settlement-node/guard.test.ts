@@ -1,6 +1,7 @@
 /**
  * LegGuard (node/daemon/guard.ts): the leader never proposes an account of a plan still settling; the other chains
- * go ahead in a value that leaves the busy chain out, and the busy accounts are free again after the cooldown.
+ * go ahead in a value that leaves the busy chain out, and the busy accounts are free again once the plan settled, the
+ * cooldown passed and the value pins their chain at a block newer than the settlement.
  */
 import assert from 'node:assert/strict'
 import type { Address, Hex } from 'viem'
@@ -52,9 +53,15 @@ function valuesOver(legsByChain: Map<number, SettlementLeg[]>): ConsensusValues 
 
 describe('LegGuard: no account planned twice while its plan settles', () => {
   let now = 0
-  const guard = () => new LegGuard({ cooldownMs: 3000, now: () => now, chainIdOfEid: (eid) => [ALPHA, BETA].find((c) => c.eid === eid)?.chainId })
+  /** The timestamp (s) every value pins each chain at. */
+  let pinTs = 0n
+  const pinsOf = () => new Map([[ALPHA.chainId, pinTs], [BETA.chainId, pinTs]])
+  const guard = () => new LegGuard({ cooldownMs: 3000, now: () => now, pinsOf, chainIdOfEid: (eid) => [ALPHA, BETA].find((c) => c.eid === eid)?.chainId })
 
-  beforeEach(() => (now = 1_000_000))
+  beforeEach(() => {
+    now = 1_000_000
+    pinTs = 999n
+  })
 
   it('leaves out the chain of a busy account and proposes the others; frees it after settlement plus the cooldown', async () => {
     const legs = new Map([
@@ -72,12 +79,17 @@ describe('LegGuard: no account planned twice while its plan settles', () => {
     assert.deepEqual(values.settlementPlan(v2).legs.map((l) => l.eid), [ALPHA.eid], 'only the alpha leg')
     assert.deepEqual(values.calls.at(-1), [BETA.chainId], 'rebuilt without beta')
 
-    // Settled, still inside the cooldown: beta stays out.
+    // Settled (at 1,000 s), still inside the cooldown, pinned after the settlement: beta stays out.
     g.settled(1n)
     now += 2999
+    pinTs = 1002n
     assert.deepEqual(values.settlementPlan((await wrapped.buildValue(2n))!).legs.map((l) => l.eid), [ALPHA.eid])
-    // After the cooldown: everything.
+    // After the cooldown, but the pinned block is older than the settlement (its snapshots may predate the liquidation): still out.
     now += 2
+    pinTs = 1000n
+    assert.deepEqual(values.settlementPlan((await wrapped.buildValue(2n))!).legs.map((l) => l.eid), [ALPHA.eid])
+    // Pinned after the settlement: everything.
+    pinTs = 1001n
     assert.deepEqual(values.settlementPlan((await wrapped.buildValue(2n))!).legs.map((l) => l.eid).sort(), [ALPHA.eid, BETA.eid, BETA.eid])
     assert.equal(g.withheld, 0)
   })
@@ -90,7 +102,7 @@ describe('LegGuard: no account planned twice while its plan settles', () => {
     assert.equal(await g.wrap(values).buildValue(2n), null)
     assert.equal(g.withheld, 1)
 
-    const blind = new LegGuard({ cooldownMs: 3000, now: () => now })
+    const blind = new LegGuard({ cooldownMs: 3000, now: () => now, pinsOf })
     blind.decided(1n, { height: 1n, legs: legs.get(BETA.chainId)! })
     assert.equal(await blind.wrap(valuesOver(legs)).buildValue(2n), null)
     assert.equal(blind.withheld, 1)
@@ -98,7 +110,7 @@ describe('LegGuard: no account planned twice while its plan settles', () => {
 
   it('a decided plan never seen settled frees its accounts after maxBusyMs', async () => {
     const legs = new Map([[BETA.chainId, [leg(1, BETA.eid, 'b1')]]])
-    const g = new LegGuard({ cooldownMs: 3000, maxBusyMs: 10_000, now: () => now, chainIdOfEid: () => BETA.chainId })
+    const g = new LegGuard({ cooldownMs: 3000, maxBusyMs: 10_000, now: () => now, pinsOf, chainIdOfEid: () => BETA.chainId })
     g.decided(1n, { height: 1n, legs: legs.get(BETA.chainId)! })
     assert.equal(g.busy().size, 1)
     now += 10_000
