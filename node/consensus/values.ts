@@ -98,6 +98,7 @@ export type ConsensusValuesExtra = {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const countBy = (xs: readonly string[]) => xs.reduce<Record<string, number>>((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {})
 
 /** Implements {@link ConsensusValues} over the level store. */
 export function createConsensusValues(options: ConsensusValuesOptions): ConsensusValues & ConsensusValuesExtra {
@@ -180,7 +181,7 @@ export function createConsensusValues(options: ConsensusValuesOptions): Consensu
       remember(verified, digest, true)
       remember(decoded, digest, built.value.settlementPlan)
       if (memoKey !== undefined) memo = { key: memoKey, bytes }
-      o.log?.info({ height: String(height), legs: built.value.settlementPlan.legs.length, snapshots: built.value.snapshots.length, excluded: built.planned.selected.excluded.length, ...(exclude ? { chainsLeftOut: [...exclude] } : {}), ms: Math.round(performance.now() - t0) }, 'built proposal value')
+      o.log?.info({ height: String(height), legs: built.value.settlementPlan.legs.length, snapshots: built.value.snapshots.length, excluded: built.planned.selected.excluded.length, ...(built.planned.selected.excluded.length ? { excludedBy: countBy(built.planned.selected.excluded.map((e) => e.reason)) } : {}), ...(exclude ? { chainsLeftOut: [...exclude] } : {}), ms: Math.round(performance.now() - t0) }, 'built proposal value')
       return bytes
     },
 
