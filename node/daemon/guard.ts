@@ -26,6 +26,8 @@ export type LegGuardOptions = {
   chainIdOfEid?: (eid: number) => number | undefined
   /** Pinned block timestamp (s) per chain id of a value. @default from the decoded proposal value's pins */
   pinsOf?: (value: Uint8Array) => Map<number, bigint>
+  /** After a withheld value, no new build for this long unless a plan settles meanwhile, ms (builds are the node's costliest work; keep it under a block time and the round timer). @default 500 */
+  withheldBackoffMs?: number
 }
 
 type Entry = { keys: Set<string>; decidedAt: number; settledAt?: number }
@@ -39,6 +41,8 @@ export class LegGuard {
   private readonly o: Required<LegGuardOptions>
   /** Values withheld since start (for logs and tests). */
   withheld = 0
+  /** No build before this time (ms), after a withheld value; a settlement clears it. */
+  private backoffUntil = 0
 
   constructor(options: LegGuardOptions = {}) {
     this.o = {
@@ -47,6 +51,7 @@ export class LegGuard {
       now: options.now ?? Date.now,
       chainIdOfEid: options.chainIdOfEid ?? (() => undefined),
       pinsOf: options.pinsOf ?? pinsOfValue,
+      withheldBackoffMs: options.withheldBackoffMs ?? 500,
     }
   }
 
@@ -62,6 +67,7 @@ export class LegGuard {
   settled(height: bigint): void {
     const e = this.plans.get(height)
     if (e && e.settledAt === undefined) e.settledAt = this.o.now()
+    this.backoffUntil = 0
   }
 
   /**
@@ -107,6 +113,7 @@ export class LegGuard {
   wrap(values: BuildableValues): ConsensusValues {
     return {
       buildValue: async (height) => {
+        if (this.o.now() < this.backoffUntil) return null
         const value = await values.buildValue(height)
         if (!value || this.plans.size === 0) return value
         // Checked after the build: a height decided while it ran is busy too.
@@ -116,6 +123,7 @@ export class LegGuard {
         const rest = exclude.every((c) => c !== undefined) ? await values.buildValue(height, { excludeChainIds: exclude as number[] }) : null
         if (rest && this.busyEids(rest, values.settlementPlan(rest)).size === 0) return rest
         this.withheld++
+        this.backoffUntil = this.o.now() + this.o.withheldBackoffMs
         return null
       },
       validateValue: (height, value) => values.validateValue(height, value),

@@ -99,8 +99,17 @@ describe('LegGuard: no account planned twice while its plan settles', () => {
     const values = valuesOver(legs)
     const g = guard()
     g.decided(1n, { height: 1n, legs: legs.get(BETA.chainId)! })
-    assert.equal(await g.wrap(values).buildValue(2n), null)
+    const wrapped = g.wrap(values)
+    assert.equal(await wrapped.buildValue(2n), null)
     assert.equal(g.withheld, 1)
+    // Backing off: no build for half a second after a withheld value, unless a plan settles.
+    const builds = values.calls.length
+    now += 499
+    assert.equal(await wrapped.buildValue(2n), null)
+    assert.equal(values.calls.length, builds, 'no build while backing off')
+    g.settled(1n)
+    assert.equal(await wrapped.buildValue(2n), null)
+    assert.ok(values.calls.length > builds, 'a settlement ends the backoff')
 
     const blind = new LegGuard({ cooldownMs: 3000, now: () => now, pinsOf })
     blind.decided(1n, { height: 1n, legs: legs.get(BETA.chainId)! })
