@@ -30,6 +30,8 @@ export type GossipNodeOptions = {
   validator?: Partial<Omit<ValidatorOptions, 'domainSeparator' | 'operators' | 'heads'>>
   service?: Partial<Pick<GossipServiceInit, 'queues' | 'maxBatch'>>
   prune?: Partial<StorePruneOptions> & { intervalMs?: number }
+  /** Store write-behind of account rows, ms (see StoreOptions.accountFlushMs). */
+  accountFlushMs?: number
   /** Catch-up from peers on connect (`/liqnet/sync/1.0.0`); `false` turns it off. */
   sync?: false | Partial<Pick<SyncOptions, 'maxAgeMs' | 'maxRecords' | 'minIntervalMs'>>
   /** Prometheus registry. @default a new Registry */
@@ -54,7 +56,7 @@ export type GossipNode = {
 export async function createGossipNode(o: GossipNodeOptions): Promise<GossipNode> {
   const register = o.register ?? new Registry()
   const metrics = createGossipMetrics(register)
-  const store = new Store({ path: o.storePath, prune: o.prune, metrics })
+  const store = new Store({ path: o.storePath, prune: o.prune, metrics, accountFlushMs: o.accountFlushMs, onError: (err) => o.log?.error({ err }, 'account flush failed') })
   await store.open()
   const domainSeparator = createDomainSeparator(o.domain ?? {})
   const validator = new SnapshotValidator({ ...o.validator, domainSeparator, operators: createOperatorSet(o.operators), heads: o.heads, now: o.now })

@@ -71,6 +71,8 @@ export class GossipService extends TypedEventEmitter<GossipServiceEvents> {
   private active = false
   private draining: Promise<void> | undefined
   private readonly onMessage = (evt: CustomEvent<GossipsubMessage>) => this.receive(evt.detail)
+  /** The subscribed topics, parsed once. */
+  private readonly parsed = new Map<string, GossipTopic>()
 
   constructor(private readonly init: GossipServiceInit) {
     super()
@@ -79,6 +81,7 @@ export class GossipService extends TypedEventEmitter<GossipServiceEvents> {
       [K in GossipType]: BoundedQueue<Pending>
     }
     this.topics = init.chainIds.flatMap((chainId) => this.types.map((type) => formatTopic({ type, chainId })))
+    for (const t of this.topics) this.parsed.set(t, parseTopic(t))
     this.now = init.now ?? Date.now
     this.maxBatch = init.maxBatch ?? 64
   }
@@ -113,14 +116,8 @@ export class GossipService extends TypedEventEmitter<GossipServiceEvents> {
 
   private receive(m: GossipsubMessage): void {
     // Other services share the host's gossipsub (the consensus topic): their messages are theirs to validate.
-    if (!this.topics.includes(m.msg.topic)) return
-    let topic: GossipTopic
-    try {
-      topic = parseTopic(m.msg.topic)
-    } catch {
-      this.init.pubsub.reportMessageValidationResult(m.msgId, m.propagationSource.toString(), TopicValidatorResult.Reject)
-      return
-    }
+    const topic = this.parsed.get(m.msg.topic)
+    if (topic === undefined) return
     this.enqueue({ topic, data: m.msg.data, receivedAt: this.now(), msgId: m.msgId, from: m.propagationSource.toString(), source: 'gossip' })
   }
 

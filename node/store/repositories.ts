@@ -148,6 +148,14 @@ async function pruneRecordsByAge(db: Db, bucket: Bucket, minObservedAt: number):
 
 /** Bucket 3: each account's latest health per operator, key (chainId u64, market 32, borrower 20, operator 20). */
 export class AccountHealthRepository {
+  /**
+   * Rows staged for the next flush, per (operator, chainId, market, part): the newest snapshot's
+   * rows plus the rows of older staged snapshots that it does not carry (latest wins per account).
+   */
+  private staged = new Map<string, StagedRows>()
+  private stagedRows = 0
+  private flushing: Promise<void> = Promise.resolve()
+
   constructor(private readonly db: Db) {}
   static key(chainId: number, market: Uint8Array, borrower: Uint8Array, operator: Uint8Array): Uint8Array {
     return new KeyWriter(81).u8(Bucket.accountHealth).u64(chainId).bytes(market).bytes(borrower).bytes(operator).done()
@@ -156,47 +164,74 @@ export class AccountHealthRepository {
     return { type: 'put', key: AccountHealthRepository.key(chainId, market, a.borrower, operator), value: encodeAccountValue(blockNumber, observedAt, a) }
   }
   /**
-   * Puts every account of one snapshot into a chained batch (the ingest hot path). One key and
-   * one value buffer are reused: a chained batch copies each put into the native batch at once.
+   * Puts every account of one snapshot into a chained batch (write-through). One key and one
+   * value buffer are reused: a chained batch copies each put into the native batch at once.
    */
   putAll(batch: { put(key: Uint8Array, value: Uint8Array): unknown }, chainId: number, market: Uint8Array, operator: Uint8Array, blockNumber: number, observedAt: number, accounts: readonly WireAccountHealth[]): void {
-    const key = AccountHealthRepository.key(chainId, market, new Uint8Array(20), operator)
-    const value = new Uint8Array(17 + 4 * (1 + 32))
-    value.set(new KeyWriter(16).u64(blockNumber).u64(observedAt).done(), 0)
-    for (const a of accounts) {
-      key.set(a.borrower, 41)
-      value[16] = a.liquidatable ? 1 : 0
-      let o = 17
-      value[o] = a.collateral.length
-      value.set(a.collateral, o + 1)
-      o += 1 + a.collateral.length
-      value[o] = a.borrowAssets.length
-      value.set(a.borrowAssets, o + 1)
-      o += 1 + a.borrowAssets.length
-      value[o] = a.healthFactor.length
-      value.set(a.healthFactor, o + 1)
-      o += 1 + a.healthFactor.length
-      value[o] = a.maxSeizable.length
-      value.set(a.maxSeizable, o + 1)
-      o += 1 + a.maxSeizable.length
-      batch.put(key, value.subarray(0, o))
-    }
+    const rows = packRows(blockNumber, observedAt, accounts)
+    putRows(batch, chainId, market, operator, rows)
   }
+
+  /** Account rows staged and not yet written. */
+  get pending(): number {
+    return this.stagedRows
+  }
+
+  /**
+   * Stages the rows of one snapshot, newer than any staged for the same (operator, chainId,
+   * market, part), for the next {@link flush}: the older staged rows of the accounts it carries
+   * are dropped (latest wins), so one account is written once per flush however many snapshots
+   * of it arrived. Reads of this repository flush first, so they never see stale rows.
+   * Returns the number of rows staged.
+   */
+  stage(group: string, chainId: number, market: Uint8Array, operator: Uint8Array, blockNumber: number, observedAt: number, accounts: readonly WireAccountHealth[]): number {
+    const rows = packRows(blockNumber, observedAt, accounts)
+    const older = this.staged.get(group)
+    if (older) {
+      this.stagedRows -= older.rows.count
+      const rest = rowsNotIn(older.rows, accounts)
+      if (rest) rows.append(rest)
+    }
+    this.staged.set(group, { chainId, market, operator, rows })
+    this.stagedRows += rows.count
+    return accounts.length
+  }
+
+  /** Writes the staged rows in one batch (after any flush in flight). */
+  flush(): Promise<void> {
+    const next = this.flushing.then(async () => {
+      if (this.staged.size === 0) return
+      const groups = this.staged
+      this.staged = new Map()
+      this.stagedRows = 0
+      const batch = this.db.batch()
+      for (const g of groups.values()) putRows(batch, g.chainId, g.market, g.operator, g.rows)
+      await batch.write()
+    })
+    // A failed write is reported to this caller; later flushes go on.
+    this.flushing = next.catch(() => {})
+    return next
+  }
+
   /** One account as seen by every operator that reported it. */
   async getAccount(chainId: number, market: Hex, borrower: Address): Promise<StoredAccountHealth[]> {
+    await this.flush()
     const prefix = new KeyWriter(61).u8(Bucket.accountHealth).u64(chainId).bytes(hex(market, 32, 'market')).bytes(hex(borrower, 20, 'borrower')).done()
     return (await scan(this.db, prefix)).map(([k, v]) => decodeAccountValue(k, v))
   }
   /** Every account of a market (all operators). */
   async listMarket(chainId: number, market: Hex): Promise<StoredAccountHealth[]> {
+    await this.flush()
     const prefix = new KeyWriter(41).u8(Bucket.accountHealth).u64(chainId).bytes(hex(market, 32, 'market')).done()
     return (await scan(this.db, prefix)).map(([k, v]) => decodeAccountValue(k, v))
   }
   async count(): Promise<number> {
+    await this.flush()
     return (await scan(this.db, Uint8Array.of(Bucket.accountHealth), { values: false })).length
   }
   /** Deletes entries observed before `minObservedAt`, then the oldest beyond `maxEntries`. */
   async prune(minObservedAt: number, maxEntries: number): Promise<number> {
+    await this.flush()
     const entries = await scan(this.db, Uint8Array.of(Bucket.accountHealth))
     const ops: DelOp[] = []
     const kept: [Uint8Array, number][] = []
@@ -211,6 +246,98 @@ export class AccountHealthRepository {
     }
     if (ops.length) await this.db.batch(ops)
     return ops.length
+  }
+}
+
+type StagedRows = { chainId: number; market: Uint8Array; operator: Uint8Array; rows: PackedRows }
+
+/** Largest packed row: borrower 20, value length 1, value (block 8, observedAt 8, liquidatable 1, four amounts of up to 1 + 32). */
+const MAX_ROW_BYTES = 20 + 1 + 17 + 4 * 33
+
+/**
+ * Account rows packed into one buffer (one allocation per snapshot instead of one per row):
+ * each row is borrower (20) ‖ value length (u8) ‖ value ({@link encodeAccountValue}'s layout).
+ */
+class PackedRows {
+  constructor(
+    public buf: Uint8Array,
+    public size: number,
+    public count: number,
+  ) {}
+  append(other: PackedRows): void {
+    if (this.size + other.size > this.buf.length) {
+      const buf = new Uint8Array(this.size + other.size)
+      buf.set(this.buf.subarray(0, this.size))
+      this.buf = buf
+    }
+    this.buf.set(other.buf.subarray(0, other.size), this.size)
+    this.size += other.size
+    this.count += other.count
+  }
+}
+
+function packRows(blockNumber: number, observedAt: number, accounts: readonly WireAccountHealth[]): PackedRows {
+  const buf = new Uint8Array(accounts.length * MAX_ROW_BYTES)
+  const header = new KeyWriter(16).u64(blockNumber).u64(observedAt).done()
+  let o = 0
+  for (const a of accounts) {
+    buf.set(a.borrower, o)
+    const start = o + 21
+    buf.set(header, start)
+    buf[start + 16] = a.liquidatable ? 1 : 0
+    let v = putAmount(buf, start + 17, a.collateral)
+    v = putAmount(buf, v, a.borrowAssets)
+    v = putAmount(buf, v, a.healthFactor)
+    v = putAmount(buf, v, a.maxSeizable)
+    buf[o + 20] = v - start
+    o = v
+  }
+  return new PackedRows(buf, o, accounts.length)
+}
+
+/** Writes a length-prefixed amount at `o`; returns the offset after it. */
+function putAmount(buf: Uint8Array, o: number, amount: Uint8Array): number {
+  buf[o] = amount.length
+  buf.set(amount, o + 1)
+  return o + 1 + amount.length
+}
+
+/** The rows of `older` whose borrower is not among `accounts`, or undefined when there are none. */
+function rowsNotIn(older: PackedRows, accounts: readonly WireAccountHealth[]): PackedRows | undefined {
+  // Common case: the same accounts in the same order (full refreshes of one market).
+  if (older.count === accounts.length) {
+    let same = true
+    for (let i = 0, o = 0; i < accounts.length && same; i++) {
+      const b = accounts[i].borrower
+      for (let j = 0; j < 20; j++) if (older.buf[o + j] !== b[j]) { same = false; break }
+      o += 21 + older.buf[o + 20]
+    }
+    if (same) return undefined
+  }
+  const carried = new Set(accounts.map((a) => Buffer.from(a.borrower.buffer, a.borrower.byteOffset, 20).toString('latin1')))
+  const out = new Uint8Array(older.size)
+  let size = 0
+  let count = 0
+  for (let o = 0; o < older.size; ) {
+    const len = 21 + older.buf[o + 20]
+    if (!carried.has(Buffer.from(older.buf.buffer, older.buf.byteOffset + o, 20).toString('latin1'))) {
+      out.set(older.buf.subarray(o, o + len), size)
+      size += len
+      count++
+    }
+    o += len
+  }
+  return count ? new PackedRows(out, size, count) : undefined
+}
+
+function putRows(batch: { put(key: Uint8Array, value: Uint8Array): unknown }, chainId: number, market: Uint8Array, operator: Uint8Array, rows: PackedRows): void {
+  // One key buffer reused: a chained batch copies each put into the native batch at once.
+  const key = AccountHealthRepository.key(chainId, market, new Uint8Array(20), operator)
+  for (let o = 0; o < rows.size; ) {
+    const len = rows.buf[o + 20]
+    key.set(rows.buf.subarray(o, o + 20), 41)
+    batch.put(key, rows.buf.subarray(o + 21, o + 21 + len))
+    o += 21 + len
   }
 }
 

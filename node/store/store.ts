@@ -6,7 +6,7 @@
  */
 import { Level } from 'level'
 import { BaseError } from '../../protocol/errors.js'
-import { PayloadKind, type WireAccountHealth, type WireHealthSnapshot, type WireLiquiditySnapshot } from '../../protocol/proto/codec.js'
+import { PayloadKind, type WireHealthSnapshot, type WireLiquiditySnapshot } from '../../protocol/proto/codec.js'
 import type { GossipMetrics } from '../metrics/gossip.js'
 import { Bucket, bucketName } from './buckets.js'
 import { encodeRecord, type SnapshotRecord } from './encoding.js'
@@ -27,6 +27,17 @@ export type StoreOptions = {
   /** Pruning limits; see {@link defaultStorePruneOptions}. */
   prune?: Partial<StorePruneOptions>
   metrics?: GossipMetrics
+  /**
+   * Account rows (bucket 3, the risk feed's per-account view) are written behind, at most every
+   * this many ms, coalesced per (operator, chain, market, part): of the snapshots staged meanwhile
+   * only each account's latest row is written. Reads of the account bucket flush first, so they
+   * always see the latest health; snapshot records (history, latest, liquidity) are written at once.
+   * After a crash, rows of up to this long are missing until the operators' next snapshots. 0 writes through.
+   * @default 5000
+   */
+  accountFlushMs?: number
+  /** Called when a background flush of account rows fails. */
+  onError?: (err: unknown) => void
 }
 
 export type StorePruneOptions = {
@@ -39,6 +50,9 @@ export type StorePruneOptions = {
   /** Most evidence records kept. @default 10_000 */
   maxEvidence: number
 }
+
+/** Most staged account rows before a flush is forced (bounds the write-behind memory: ~150 bytes a row). */
+export const MAX_STAGED_ACCOUNT_ROWS = 100_000
 
 export const defaultStorePruneOptions: StorePruneOptions = {
   maxAgeMs: 86_400_000,
@@ -65,6 +79,9 @@ export type AcceptedSnapshot = {
 /** Evidence of an equivocation: both conflicting records. */
 export type EquivocationEvidence = { chainId: number; scope: Uint8Array; blockNumber: number; part: number; records: SnapshotRecord[]; flaggedAt: number }
 
+/** A byte string as a latin1 string (a map key without a copy). */
+const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1')
+
 export class Store {
   readonly db: Db
   readonly history: SnapshotHistoryRepository
@@ -75,6 +92,8 @@ export class Store {
   readonly flaggedOperators: FlaggedOperatorRepository
   readonly pruneOptions: StorePruneOptions
   private readonly metrics?: GossipMetrics
+  private readonly accountFlushMs: number
+  private flushTimer: NodeJS.Timeout | undefined
 
   constructor(private readonly options: StoreOptions) {
     // No block compression: envelopes and account rows are hashes, addresses and minimal
@@ -89,6 +108,7 @@ export class Store {
     this.flaggedOperators = new FlaggedOperatorRepository(this.db)
     this.pruneOptions = { ...defaultStorePruneOptions, ...options.prune }
     this.metrics = options.metrics
+    this.accountFlushMs = options.accountFlushMs ?? 5000
   }
 
   /** Opens (creating if needed) the database. @throws StoreOpenError */
@@ -98,53 +118,51 @@ export class Store {
     } catch (err) {
       throw new StoreOpenError(this.options.path, err)
     }
+    if (this.accountFlushMs > 0 && !this.flushTimer) {
+      this.flushTimer = setInterval(() => void this.flush().catch((err) => this.options.onError?.(err)), this.accountFlushMs)
+      this.flushTimer.unref()
+    }
   }
 
+  /** Writes the staged account rows now (see {@link StoreOptions.accountFlushMs}). */
+  flush(): Promise<void> {
+    return this.accountHealth.flush()
+  }
+
+  /** Flushes the staged account rows and closes the database. */
   async close(): Promise<void> {
-    await this.db.close()
+    clearInterval(this.flushTimer)
+    this.flushTimer = undefined
+    try {
+      if (this.db.status === 'open') await this.flush()
+    } finally {
+      await this.db.close()
+    }
   }
 
   /**
-   * Writes accepted snapshots in one level batch: history always; latest, accounts and liquidity
-   * when `updatesLatest`. Items come in validation order, so of several snapshots of one
-   * (operator, chain, market, part) in a batch the last one updating the latest is the newest:
-   * under load they are coalesced (latest wins): its latest record and accounts are written, and
-   * of the older ones only the accounts it does not carry. Returns the number of account entries written.
+   * Writes accepted snapshots in one level batch: history always; latest and liquidity when
+   * `updatesLatest`; the account rows of those are staged and written behind (see
+   * {@link StoreOptions.accountFlushMs}). Items come in validation order, so of several snapshots
+   * of one (operator, chain, market, part) the last one updating the latest is the newest: they
+   * are coalesced (latest wins): its latest record and accounts are kept, and of the older ones
+   * only the accounts it does not carry. Returns the number of account entries stored (the
+   * accounts of the snapshots updating the latest, before coalescing).
    */
   async writeAccepted(items: readonly AcceptedSnapshot[]): Promise<number> {
     if (items.length === 0) return 0
     const batch = this.db.batch()
     let accounts = 0
-    // Newest item per (operator, chain, market, part) among those updating the latest; for each
-    // superseded item, the borrowers already written by newer ones (filled newest first).
-    const newest = new Map<string, number>()
-    const size = new Map<string, number>()
+    // Newest item per (operator, chain, market, part) among those updating the latest.
     const groupOf: (string | undefined)[] = []
+    const newest = new Map<string, number>()
     items.forEach((item, i) => {
       if (item.kind !== PayloadKind.healthSnapshot || !item.updatesLatest) return
       const s = item.snapshot
-      const key = `${Buffer.from(item.record.operator).toString('hex')}|${s.chainId}|${Buffer.from(s.market).toString('hex')}|${s.part}`
+      const key = `${latin1(item.record.operator)}|${s.chainId}|${latin1(s.market)}|${s.part}`
       groupOf[i] = key
       newest.set(key, i)
-      size.set(key, (size.get(key) ?? 0) + 1)
     })
-    const covered = new Map<string, Set<string>>()
-    const rowsOf: (WireAccountHealth[] | undefined)[] = []
-    for (let i = items.length - 1; i >= 0; i--) {
-      const key = groupOf[i]
-      const item = items[i]
-      if (key === undefined || item.kind !== PayloadKind.healthSnapshot || size.get(key) === 1) continue
-      let seen = covered.get(key)
-      if (!seen) covered.set(key, (seen = new Set()))
-      const rest: WireAccountHealth[] = []
-      for (const a of item.snapshot.accounts) {
-        const b = Buffer.from(a.borrower).toString('hex')
-        if (seen.has(b)) continue
-        seen.add(b)
-        rest.push(a)
-      }
-      rowsOf[i] = rest
-    }
     for (let i = 0; i < items.length; i++) {
       const item = items[i]
       const r = item.record
@@ -153,12 +171,10 @@ export class Store {
         // History and latest hold the same encoded record: encode (and copy the envelope) once.
         const value = encodeRecord(r)
         batch.put(SnapshotHistoryRepository.key(r.kind, s.chainId, s.market, s.blockNumber, s.part, r.operator), value)
-        if (!item.updatesLatest) continue
         const group = groupOf[i]
-        if (group === undefined || newest.get(group) === i) batch.put(LatestHealthRepository.key(r.operator, s.chainId, s.market, s.part), value)
-        const rows = rowsOf[i] ?? s.accounts
-        this.accountHealth.putAll(batch, s.chainId, s.market, r.operator, s.blockNumber, s.observedAt, rows)
-        accounts += rows.length
+        if (group === undefined) continue
+        if (newest.get(group) === i) batch.put(LatestHealthRepository.key(r.operator, s.chainId, s.market, s.part), value)
+        accounts += this.accountHealth.stage(group, s.chainId, s.market, r.operator, s.blockNumber, s.observedAt, s.accounts)
       } else {
         const s = item.snapshot
         const h = this.history.putOp(s.chainId, s.pair, s.blockNumber, 0, r)
@@ -170,6 +186,7 @@ export class Store {
       }
     }
     await batch.write()
+    if (this.accountFlushMs <= 0 || this.accountHealth.pending >= MAX_STAGED_ACCOUNT_ROWS) await this.flush()
     return accounts
   }
 

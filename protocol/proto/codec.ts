@@ -355,6 +355,55 @@ export function encodeEnvelope(env: WireEnvelope): Uint8Array {
  * @throws WireDecodeError
  */
 export function decodeEnvelope(bytes: Uint8Array): WireEnvelope {
+  try {
+    return decodeEnvelopeStrict(bytes)
+  } catch {
+    // Refused: the reflection decoder names the reason, with the same codes as always (MALFORMED, NON_CANONICAL, ...).
+    return decodeEnvelopeReference(bytes)
+  }
+}
+
+/** The hot path of {@link decodeEnvelope}: one strict pass, byte fields as views of the input (its errors carry no stable code). @throws WireDecodeError */
+export function decodeEnvelopeStrict(bytes: Uint8Array): WireEnvelope {
+  const what = 'SignedEnvelope'
+  if (!(bytes instanceof Uint8Array)) throw new WireDecodeError('MALFORMED', `${what}: input is not bytes`)
+  // Canonical encoding enforced while reading (see decodeHealthSnapshot).
+  const r = new StrictReader(bytes, what)
+  let kind = 0
+  let payload: Uint8Array = EMPTY
+  let signer: Uint8Array = EMPTY
+  let signature: Uint8Array = EMPTY
+  let last = 0
+  while (r.pos < r.end) {
+    const tag = r.varint()
+    const field = tag >>> 3
+    const wt = tag & 7
+    if (field <= last) throw r.nonCanonical('fields out of order or repeated')
+    last = field
+    switch (field) {
+      case 1: kind = r.nonZeroVarint(wt, 'kind'); break
+      case 2: payload = r.nonEmptyBytes(wt, 'payload'); break
+      case 3: signer = r.nonEmptyBytes(wt, 'signer'); break
+      case 4: signature = r.nonEmptyBytes(wt, 'signature'); break
+      default:
+        throw r.nonCanonical(`unknown field ${field}`)
+    }
+  }
+  if (!(KINDS as readonly number[]).includes(kind)) throw new WireDecodeError('INVALID_FIELD', `${what}: unknown kind ${kind}`, { field: 'kind' })
+  if (payload.length === 0) throw new WireDecodeError('INVALID_FIELD', `${what}: empty payload`, { field: 'payload' })
+  if (signer.length !== 20) throw new WireDecodeError('INVALID_FIELD', `${what}: signer must be 20 bytes`, { field: 'signer' })
+  if (signature.length !== 65) throw new WireDecodeError('INVALID_FIELD', `${what}: signature must be 65 bytes`, { field: 'signature' })
+  if (signature[64] !== 27 && signature[64] !== 28)
+    throw new WireDecodeError('INVALID_FIELD', `${what}: signature v must be 27 or 28`, { field: 'signature' })
+  return { kind: kind as PayloadKind, payload, signer, signature }
+}
+
+/**
+ * Reference decoder of SignedEnvelope: protobufjs reflection decode, canonical re-encode check,
+ * then the field rules. Slower; kept to cross-check {@link decodeEnvelope}.
+ * @throws WireDecodeError
+ */
+export function decodeEnvelopeReference(bytes: Uint8Array): WireEnvelope {
   const what = 'SignedEnvelope'
   const m = decodeCanonical(protoTypes.SignedEnvelope, bytes, what)
   const kind = enumField<PayloadKind>(m, 'kind', KINDS, what)

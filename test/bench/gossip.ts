@@ -1,6 +1,7 @@
 /**
  * Gossip benchmark: `npm run bench -- gossip [--nodes 8,16] [--seconds 10] [--accounts 500] [--ingest 200]
- * [--mode processes|inprocess] [--gossipsub '{"D":6}']` (gossipsub overrides: in-process mode only).
+ * [--mode processes|inprocess] [--gossipsub '{"D":6}'] [--topology ring|full]` (gossipsub overrides: JSON, no functions
+ * in processes mode). Processes mode: `--child-args '<node flags>'`, `--profile <file>` (CPU profile of node 0).
  * In-process mode also compares settings in one process: `--variants '<JSON array of Variant>' --repeat 3`
  * prints every run, then each variant's medians (`"summary": true`).
  *
@@ -26,7 +27,7 @@ import { PayloadKind } from '../../protocol/proto/codec.js'
 import { signPayload } from '../../protocol/signing/envelope.js'
 import { GossipType } from '../../protocol/topics.js'
 import { getFreePort } from '../../chains/devnet/ports.js'
-import { CHAIN_ID, killProc, nodeOptions, planCluster, spawnNode, spawned, waitForMesh, type Child } from '../integration/gossip/helpers.js'
+import { CHAIN_ID, killProc, nodeOptions, peersOf, planCluster, spawnNode, spawned, waitForMesh, type Child } from '../integration/gossip/helpers.js'
 import { makeWireHealthSnapshot } from '../unit/gossip/fixtures.js'
 import { peerKeyFromSeed } from '../../node/p2p/keys.js'
 import { messageId, publisherMessageId } from '../../node/p2p/host.js'
@@ -44,7 +45,7 @@ const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.m
  * Settings compared by `--variants` (in-process mode): gossipsub overrides (`msgIdFn` may name
  * "content" or "publisher"), IDONTWANT enforcement, the service's batch size.
  */
-type Variant = { label?: string; gossipsub?: Record<string, unknown>; enforceIdontwant?: boolean; maxBatch?: number }
+type Variant = { label?: string; accountFlushMs?: number; gossipsub?: Record<string, unknown>; enforceIdontwant?: boolean; maxBatch?: number; topology?: 'ring' | 'full' }
 
 function gossipsubOptions(o: Record<string, unknown>): Record<string, unknown> {
   const out = { ...o }
@@ -58,8 +59,8 @@ async function propagation(n: number, seconds: number, accounts: number, variant
   const nodes: GossipNode[] = []
   try {
     for (const m of plan.members) {
-      const o = nodeOptions(m, plan.members, plan.operators, { sync: false, service: variant.maxBatch ? { maxBatch: variant.maxBatch } : undefined })
-      const p2p = { ...o.p2p, gossipsub: { ...o.p2p?.gossipsub, ...gossipsubOptions(variant.gossipsub ?? {}) }, ...(variant.enforceIdontwant === undefined ? {} : { enforceIdontwant: variant.enforceIdontwant }) }
+      const o = nodeOptions(m, plan.members, plan.operators, { sync: false, accountFlushMs: variant.accountFlushMs, service: variant.maxBatch ? { maxBatch: variant.maxBatch } : undefined })
+      const p2p = { ...o.p2p, ...(variant.topology ? { staticPeers: peersOf(plan.members, m.index, variant.topology) } : {}), gossipsub: { ...o.p2p?.gossipsub, ...gossipsubOptions(variant.gossipsub ?? {}) }, ...(variant.enforceIdontwant === undefined ? {} : { enforceIdontwant: variant.enforceIdontwant }) }
       nodes.push(await createGossipNode({ ...o, p2p }))
     }
     await waitForMesh(nodes, Math.min(3, n - 1), 30_000)
@@ -77,6 +78,16 @@ async function propagation(n: number, seconds: number, accounts: number, variant
         received.add(`${i}|${Buffer.from(e.detail.accepted.record.operator).toString('hex')}|${s.blockNumber}`)
       }),
     )
+    // Every copy reaching gossipsub, duplicates included.
+    let copies = 0
+    for (const node of nodes) {
+      const ps = node.host.pubsub as unknown as { handleReceivedMessage: (from: unknown, msg: unknown) => Promise<void> }
+      const original = ps.handleReceivedMessage
+      ps.handleReceivedMessage = function (from, msg) {
+        if (measuring) copies++
+        return original.call(this, from, msg)
+      }
+    }
     let published = 0
     const cpu0 = process.cpuUsage()
     const timers: NodeJS.Timeout[] = []
@@ -116,21 +127,25 @@ async function propagation(n: number, seconds: number, accounts: number, variant
     if (process.env.LIQNET_BENCH_DEBUG) process.stderr.write(`arrival p50 ${quantile(arrivals, 0.5)} p99 ${quantile(arrivals, 0.99)}\n`)
     // CPU time of the whole cluster (this process) per delivered message: robust to other load on the machine.
     const cpuMsPerDelivery = Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, received.size)) * 100) / 100
-    return { p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), lost: expected - received.size, messages: published, deliveries: received.size, cpuMsPerDelivery }
+    const copiesPerDelivery = Math.round((copies / Math.max(1, received.size)) * 100) / 100
+    return { p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), lost: expected - received.size, messages: published, deliveries: received.size, cpuMsPerDelivery, copiesPerDelivery }
   } finally {
     await Promise.all(nodes.map((x) => x.stop().catch(() => {})))
     rmSync(plan.dir, { recursive: true, force: true })
   }
 }
 
-/** The same measurement with every node in its own process (as operators run them), on both cores. */
-async function propagationProcesses(n: number, seconds: number, accounts: number) {
+/**
+ * The same measurement with every node in its own process (as operators run them), on both cores.
+ * `childArgs`: extra Node flags of every child; `profile`: a file where child 0 writes a CPU profile of the run.
+ */
+async function propagationProcesses(n: number, seconds: number, accounts: number, childArgs: string[] = [], profile?: string, variant: Variant = {}) {
   const ports = await Promise.all(Array.from({ length: n }, () => getFreePort()))
   const dir = (await planCluster(n, `benchp${n}`)).dir
   const children: Child[] = []
   try {
     // Start in small waves: module loading is CPU-heavy.
-    for (let i = 0; i < n; i += 4) children.push(...(await Promise.all(ports.slice(i, i + 4).map((_, j) => spawnNode({ label: `benchp${n}`, index: i + j, ports, dir })))))
+    for (let i = 0; i < n; i += 4) children.push(...(await Promise.all(ports.slice(i, i + 4).map((_, j) => spawnNode({ label: `benchp${n}`, index: i + j, ports, dir, profile: i + j === 0 ? profile : undefined, topology: variant.topology, gossipsub: variant.gossipsub, accountFlushMs: variant.accountFlushMs, maxBatch: variant.maxBatch }, childArgs)))))
     const until = Date.now() + 60_000
     while (Date.now() < until) {
       const peers = await Promise.all(children.map((c) => c.call({ cmd: 'peers' })))
@@ -141,7 +156,7 @@ async function propagationProcesses(n: number, seconds: number, accounts: number
     await Promise.all(children.map((c) => c.call({ cmd: 'bench-start', seconds, accounts })))
     await new Promise((r) => setTimeout(r, seconds * 1000 + 1000))
     const expectedPerNode = seconds * (n - 1)
-    let results: { latencies: number[]; received: number; published: number }[] = []
+    let results: { latencies: number[]; received: number; published: number; copies: number; cpuMs: number; gcMs: number; loopDelayP99Ms: number; loopDelayMaxMs: number }[] = []
     const deadline = Date.now() + 5000
     do {
       results = await Promise.all(children.map((c) => c.call({ cmd: 'bench-result' })))
@@ -151,7 +166,23 @@ async function propagationProcesses(n: number, seconds: number, accounts: number
     const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b)
     const published = results.reduce((s, r) => s + r.published, 0)
     const deliveries = results.reduce((s, r) => s + r.received, 0)
-    return { p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), lost: published * (n - 1) - deliveries, messages: published, deliveries }
+    if (profile) await children[0].call({ cmd: 'profile-stop' })
+    const copies = results.reduce((s, r) => s + r.copies, 0)
+    const cpuMs = results.reduce((s, r) => s + r.cpuMs, 0)
+    const round2 = (x: number) => Math.round(x * 100) / 100
+    return {
+      p50Ms: quantile(latencies, 0.5),
+      p99Ms: quantile(latencies, 0.99),
+      lost: published * (n - 1) - deliveries,
+      messages: published,
+      deliveries,
+      // CPU time of all node processes (publishing included) per delivered snapshot, and copies received per delivery.
+      cpuMsPerDelivery: round2(cpuMs / Math.max(1, deliveries)),
+      copiesPerDelivery: round2(copies / Math.max(1, deliveries)),
+      loopDelayP99Ms: round2(Math.max(...results.map((r) => r.loopDelayP99Ms))),
+      // Share of the nodes' CPU time spent in garbage collection.
+      gcShare: round2(results.reduce((s, r) => s + r.gcMs, 0) / Math.max(1, cpuMs)),
+    }
   } finally {
     await Promise.all(spawned.map(killProc))
     rmSync(dir, { recursive: true, force: true })
@@ -177,6 +208,8 @@ async function ingest(messages: number, accounts: number) {
     })
     const t0 = performance.now()
     const outcomes = await Promise.all(msgs.map((m) => node.service.submit({ type: GossipType.health, chainId: CHAIN_ID }, m, 'gossip')))
+    // Account rows written behind count only once on disk.
+    await node.store.flush()
     const seconds = (performance.now() - t0) / 1000
     const ok = outcomes.filter((o) => o.action === 'ACCEPT').length
     return { ingestAccountsPerSecond: Math.round((ok * accounts) / seconds), accepted: ok }
@@ -192,18 +225,27 @@ export async function run(args: string[]): Promise<void> {
   const accounts = Number(arg(args, 'accounts', '500'))
   const ingestMessages = Number(arg(args, 'ingest', '200'))
   const mode = arg(args, 'mode', 'processes')
+  // Processes mode: extra Node flags of every child (--child-args '--max-semi-space-size=32') and a
+  // CPU profile of child 0 over the measured window (--profile /tmp/node0.cpuprofile).
+  // Static peers: ring (ring plus chords, the default) or full (every node dials every other).
+  const topology = arg(args, 'topology', '') || undefined
+  // The gossip service's validation batch (--max-batch 8).
+  const maxBatch = args.includes('--max-batch') ? { maxBatch: Number(arg(args, 'max-batch', '64')) } : {}
+  const childArgs = arg(args, 'child-args', '').split(' ').filter(Boolean)
+  const profile = args.includes('--profile') ? arg(args, 'profile', '') : undefined
   // gossipsub overrides (JSON), in-process mode only: e.g. --gossipsub '{"floodPublish":false}'
   const gossipsubOverrides = JSON.parse(arg(args, 'gossipsub', '{}')) as Record<string, unknown>
   // Several settings compared in one process, interleaved `--repeat` times (in-process mode):
   // --variants '[{"label":"a"},{"label":"b","enforceIdontwant":false}]' --repeat 3
   const variants = JSON.parse(arg(args, 'variants', 'null')) as Variant[] | null
   if (variants) return compare(counts, seconds, accounts, variants, Number(arg(args, 'repeat', '3')))
-  const ing = await ingest(ingestMessages, accounts)
+  // --ingest 0 skips the ingest measurement.
+  const ing = ingestMessages > 0 ? await ingest(ingestMessages, accounts) : { ingestAccountsPerSecond: undefined, accepted: 0 }
   if (counts.length === 0) process.stdout.write(JSON.stringify({ bench: 'gossip', nodes: 1, ingestAccountsPerSecond: ing.ingestAccountsPerSecond, accepted: ing.accepted }) + '\n')
   for (const n of counts) {
-    const p = mode === 'processes' ? await propagationProcesses(n, seconds, accounts) : await propagation(n, seconds, accounts, { gossipsub: gossipsubOverrides })
+    const p = mode === 'processes' ? await propagationProcesses(n, seconds, accounts, childArgs, profile, { gossipsub: gossipsubOverrides, topology: topology as Variant['topology'], ...maxBatch }) : await propagation(n, seconds, accounts, { gossipsub: gossipsubOverrides, topology: topology as Variant['topology'], ...maxBatch })
     process.stdout.write(
-      JSON.stringify({ bench: 'gossip', nodes: n, p50Ms: p.p50Ms, p99Ms: p.p99Ms, lost: p.lost, ingestAccountsPerSecond: ing.ingestAccountsPerSecond, mode, accountsPerSnapshot: accounts, seconds, messages: p.messages, deliveries: p.deliveries, ...('cpuMsPerDelivery' in p ? { cpuMsPerDelivery: p.cpuMsPerDelivery } : {}) }) + '\n',
+      JSON.stringify({ bench: 'gossip', nodes: n, p50Ms: p.p50Ms, p99Ms: p.p99Ms, lost: p.lost, ingestAccountsPerSecond: ing.ingestAccountsPerSecond, mode, accountsPerSnapshot: accounts, seconds, messages: p.messages, deliveries: p.deliveries, ...('cpuMsPerDelivery' in p ? { cpuMsPerDelivery: p.cpuMsPerDelivery } : {}), copiesPerDelivery: p.copiesPerDelivery, ...('gcShare' in p ? { loopDelayP99Ms: (p as unknown as { loopDelayP99Ms: number }).loopDelayP99Ms, gcShare: p.gcShare } : {}) }) + '\n',
     )
   }
 }
@@ -223,7 +265,7 @@ async function compare(counts: number[], seconds: number, accounts: number, vari
         const p = await propagation(n, seconds, accounts, variants[v])
         runs[v].push(p)
         const label = variants[v].label ?? String(v)
-        process.stdout.write(JSON.stringify({ bench: 'gossip', nodes: n, variant: label, round: r, p50Ms: p.p50Ms, p99Ms: p.p99Ms, lost: p.lost, deliveries: p.deliveries, cpuMsPerDelivery: p.cpuMsPerDelivery }) + '\n')
+        process.stdout.write(JSON.stringify({ bench: 'gossip', nodes: n, variant: label, round: r, p50Ms: p.p50Ms, p99Ms: p.p99Ms, lost: p.lost, deliveries: p.deliveries, cpuMsPerDelivery: p.cpuMsPerDelivery, copiesPerDelivery: p.copiesPerDelivery }) + '\n')
       }
     }
     variants.forEach((v, i) => {
@@ -239,6 +281,7 @@ async function compare(counts: number[], seconds: number, accounts: number, vari
           p99Ms: median(rs.map((x) => x.p99Ms)),
           lost: rs.reduce((s, x) => s + x.lost, 0),
           cpuMsPerDelivery: Math.round(median(rs.map((x) => x.cpuMsPerDelivery)) * 100) / 100,
+          copiesPerDelivery: median(rs.map((x) => x.copiesPerDelivery)),
         }) + '\n',
       )
     })

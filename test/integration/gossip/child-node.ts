@@ -3,23 +3,60 @@
  * argv[2]: JSON { label, index, ports, dir }. Messages in: { cmd: 'publish', block, seed } |
  * { cmd: 'accounts', market, borrower } | { cmd: 'stop' }. Messages out: { type: 'ready' } and replies.
  */
+import { writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks'
 import { bytesToHex } from 'viem'
 import { GossipType } from '../../../protocol/topics.js'
 import { createGossipNode } from '../../../node/gossip/node.js'
 import { PayloadKind } from '../../../protocol/proto/codec.js'
 import { signPayload } from '../../../protocol/signing/envelope.js'
 import { makeWireHealthSnapshot } from '../../unit/gossip/fixtures.js'
-import { CHAIN_ID, nodeOptions, planCluster, signedHealth } from './helpers.js'
+import { CHAIN_ID, nodeOptions, peersOf, planCluster, signedHealth } from './helpers.js'
 
-const cfg = JSON.parse(process.argv[2]) as { label: string; index: number; ports: number[]; dir: string }
+const cfg = JSON.parse(process.argv[2]) as {
+  label: string
+  index: number
+  ports: number[]
+  dir: string
+  profile?: string
+  /** Static peer topology (helpers.peersOf) and gossipsub overrides (benchmark variants). */
+  topology?: 'ring' | 'full'
+  gossipsub?: Record<string, unknown>
+  accountFlushMs?: number
+  maxBatch?: number
+}
 const send = (m: unknown) => process.send?.(m)
 
 const { members, operators } = await planCluster(cfg.ports.length, cfg.label, { ports: cfg.ports, dir: cfg.dir })
 const me = members[cfg.index]
-const node = await createGossipNode(nodeOptions(me, members, operators))
+const base = nodeOptions(me, members, operators, {
+  ...(cfg.accountFlushMs === undefined ? {} : { accountFlushMs: cfg.accountFlushMs }),
+  ...(cfg.maxBatch === undefined ? {} : { service: { maxBatch: cfg.maxBatch } }),
+})
+const node = await createGossipNode({
+  ...base,
+  p2p: { ...base.p2p, ...(cfg.topology ? { staticPeers: peersOf(members, me.index, cfg.topology) } : {}), gossipsub: { ...base.p2p?.gossipsub, ...cfg.gossipsub } },
+})
 
-// Benchmark mode: publish one `accounts`-account snapshot per second (random phase), record latencies.
-const bench = { latencies: [] as number[], received: new Set<string>(), published: 0, measuring: false }
+// Benchmark mode: publish one `accounts`-account snapshot per second (random phase), record latencies,
+// the process's CPU time, event-loop delay, and how many copies of gossip messages arrived.
+const bench = { latencies: [] as number[], received: new Set<string>(), published: 0, measuring: false, copies: 0, cpu0: process.cpuUsage(), loop: monitorEventLoopDelay({ resolution: 10 }) }
+const profiler = cfg.profile ? new Session() : undefined
+// Time spent in garbage collection while measuring.
+let gcMs = 0
+new PerformanceObserver((list) => {
+  if (bench.measuring) for (const e of list.getEntries()) gcMs += e.duration
+}).observe({ entryTypes: ['gc'] })
+{
+  // Every copy of a message that reaches gossipsub, duplicates included (they are dropped by message id).
+  const ps = node.host.pubsub as unknown as { handleReceivedMessage: (from: unknown, msg: unknown) => Promise<void> }
+  const original = ps.handleReceivedMessage
+  ps.handleReceivedMessage = function (from, msg) {
+    if (bench.measuring) bench.copies++
+    return original.call(this, from, msg)
+  }
+}
 node.service.addEventListener('snapshot:accepted', (e) => {
   if (!bench.measuring || e.detail.source !== 'gossip') return
   const s = e.detail.accepted.snapshot
@@ -30,7 +67,14 @@ node.service.addEventListener('snapshot:accepted', (e) => {
 process.on('message', async (m: { id: number; cmd: string; block?: number; seed?: string; market?: `0x${string}`; borrower?: `0x${string}`; seconds?: number; accounts?: number }) => {
   try {
     if (m.cmd === 'bench-start') {
+      if (profiler) {
+        profiler.connect()
+        await profiler.post('Profiler.enable')
+        await profiler.post('Profiler.start')
+      }
       bench.measuring = true
+      bench.cpu0 = process.cpuUsage()
+      bench.loop.enable()
       let round = 0
       // The accounts are read from chains before a snapshot is stamped and signed: build them once.
       const template = makeWireHealthSnapshot({ n: m.accounts, seed: 'bench-mkt', blockNumber: 1000n, observedAt: Date.now() })
@@ -46,7 +90,27 @@ process.on('message', async (m: { id: number; cmd: string; block?: number; seed?
       return
     }
     if (m.cmd === 'bench-result') {
-      send({ id: m.id, latencies: bench.latencies, received: bench.received.size, published: bench.published })
+      const cpu = process.cpuUsage(bench.cpu0)
+      send({
+        id: m.id,
+        latencies: bench.latencies,
+        received: bench.received.size,
+        published: bench.published,
+        copies: bench.copies,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        gcMs,
+        loopDelayP99Ms: bench.loop.percentile(99) / 1e6,
+        loopDelayMaxMs: bench.loop.max / 1e6,
+      })
+      return
+    }
+    if (m.cmd === 'profile-stop') {
+      if (profiler && cfg.profile) {
+        const { profile } = await profiler.post('Profiler.stop')
+        writeFileSync(cfg.profile, JSON.stringify(profile))
+        profiler.disconnect()
+      }
+      send({ id: m.id, written: cfg.profile })
       return
     }
     if (m.cmd === 'publish') {

@@ -31,9 +31,10 @@ export async function planCluster(n: number, label = 'c', given?: { ports: numbe
   return { members, operators: members.map((m) => m.signer.address), dir }
 }
 
-/** Static peers of member i: a ring plus chords, so each node has ≥ 2 neighbours and the graph stays connected. */
-export function peersOf(members: ClusterMember[], i: number): string[] {
+/** Static peers of member i: every other member (`full`), or a ring plus chords, so each node has ≥ 2 neighbours and the graph stays connected. */
+export function peersOf(members: ClusterMember[], i: number, topology: 'ring' | 'full' = 'ring'): string[] {
   const n = members.length
+  if (topology === 'full') return members.filter((_, j) => j !== i).map((m) => m.address)
   const set = new Set<number>()
   for (const d of [1, 2, Math.floor(n / 2)]) {
     if (d <= 0 || d >= n) continue
@@ -108,8 +109,8 @@ export const spawned: ChildProcess[] = []
  * Forks a tsx child process that answers `{ ...cmd, id }` IPC requests with `{ id, ... }`, and resolves once its
  * first message says it is up. The process is added to {@link spawned}.
  */
-export function forkChild(script: string, config: unknown, what: string, startTimeoutMs = 90_000): Promise<Child> {
-  const proc = fork(script, [JSON.stringify(config)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'ignore', 'ipc'] })
+export function forkChild(script: string, config: unknown, what: string, startTimeoutMs = 90_000, execArgv: readonly string[] = []): Promise<Child> {
+  const proc = fork(script, [JSON.stringify(config)], { execArgv: ['--import', 'tsx', ...execArgv], stdio: ['ignore', 'ignore', 'ignore', 'ipc'] })
   spawned.push(proc)
   let next = 0
   const waiting = new Map<number, (m: any) => void>()
@@ -139,8 +140,14 @@ export function forkChild(script: string, config: unknown, what: string, startTi
   })
 }
 
-export function spawnNode(cfg: { label: string; index: number; ports: number[]; dir: string }): Promise<Child> {
-  return forkChild(script, cfg, `child ${cfg.index}`)
+/**
+ * One gossip node process (child-node.ts). `profile`: a path where the child writes a CPU profile
+ * of the benchmark window (from `bench-start` to `profile-stop`); `execArgv`: extra Node flags.
+ */
+export function spawnNode(
+  cfg: { label: string; index: number; ports: number[]; dir: string; profile?: string; topology?: 'ring' | 'full'; gossipsub?: Record<string, unknown>; accountFlushMs?: number; maxBatch?: number },
+  execArgv: readonly string[] = []): Promise<Child> {
+  return forkChild(script, cfg, `child ${cfg.index}`, 90_000, execArgv)
 }
 
 export function killProc(proc: ChildProcess | undefined): Promise<void> {
