@@ -45,7 +45,7 @@ import { trackersSource } from '../publish/chains-source.js'
 import { SnapshotPublisher } from '../publish/publisher.js'
 import { SettlementOutbox } from '../settlement/outbox.js'
 import { SettlementTracker, type PlanStatusView, type TrackedContract } from '../settlement/tracker.js'
-import { Transmitter } from '../settlement/transmitter.js'
+import { Transmitter, transmitRank } from '../settlement/transmitter.js'
 import { DecidedPlanSource } from './plans.js'
 import { LegGuard } from './guard.js'
 import { createPriceRecorderMetrics, recordPrices } from './prices.js'
@@ -324,11 +324,33 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
         const d: CertifiedPlan = e.detail
         guard.decided(d.height, d.settlementPlan)
         log.info({ height: d.height, round: d.round, source: d.source, legs: d.settlementPlan.legs.length, planDigest: d.planDigest, seals: d.seals.length }, 'height decided')
-        void plans!.add(d)
-        if (!tracker || !transmitter) return
+        if (!tracker || !transmitter) {
+          void plans!.add(d)
+          return
+        }
         tracker.expect(d.settlementPlan, d.planDigest)
+        // The designated transmitter (rank 0) signs first: its builds and the API's plan rebuild (synchronous
+        // planning) wait until the submission is signed, at most 3 s.
+        let released = false
+        const tx = transmitter
+        const release = () => {
+          if (released) return
+          released = true
+          tx.removeEventListener('transmitter:signed', onSigned)
+          guard.release()
+          void plans!.add(d)
+        }
+        const onSigned = (ev: Event) => {
+          if ((ev as CustomEvent<{ height: bigint }>).detail.height === d.height) release()
+        }
+        if (transmitRank(d.height, network.operators, signer.address) === 0) {
+          guard.hold(3000)
+          tx.addEventListener('transmitter:signed', onSigned)
+          setTimeout(release, 3000).unref()
+        } else release()
         transmitter
           .transmit(d)
+          .finally(release)
           .then((r) => {
             const fields = { height: r.height, rank: r.rank, txHash: r.txHash, landedBy: r.landedBy, gasUsed: r.gasUsed, bumps: r.bumps, reason: r.reason }
             if (r.state === 'failed') log.warn(fields, 'plan submission failed')

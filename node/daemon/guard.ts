@@ -60,6 +60,19 @@ export class LegGuard {
     if (!this.plans.has(height)) this.plans.set(height, { keys: new Set(plan.legs.map(legKey)), decidedAt: this.o.now() })
   }
 
+  /**
+   * No build for up to `ms` (until {@link release}): while this node's transmitter prepares a submission, a build
+   * (synchronous planning, the node's costliest work) would delay it. Other leaders still propose meanwhile.
+   */
+  hold(ms: number): void {
+    this.backoffUntil = Math.max(this.backoffUntil, this.o.now() + ms)
+  }
+
+  /** Ends a {@link hold} (and any backoff). */
+  release(): void {
+    this.backoffUntil = 0
+  }
+
   /** The plan landed on the hub (kept for symmetry with the tracker's states; accounts stay busy). */
   submitted(_height: bigint): void {}
 

@@ -360,6 +360,7 @@ export class Transmitter extends EventTarget {
       onAttempt: async (a: TxAttempt) => {
         const attempt: OutboxAttempt = { hash: a.hash, raw: a.raw, maxFeePerGas: a.maxFeePerGas, maxPriorityFeePerGas: a.maxPriorityFeePerGas, sentAt: a.sentAt, ...(a.cancel ? { cancel: true } : {}) }
         await this.save(r, { state: 'sending', nonce: a.nonce, attempts: [...r.attempts, attempt] })
+        this.dispatchEvent(new CustomEvent('transmitter:signed', { detail: { height: r.height, rank: r.rank, hash: a.hash } }))
       },
       beforeBump: async () => ((await this.landedDigest(r.height)) !== zeroHash ? ('cancel' as const) : ('bump' as const)),
     }
