@@ -50,6 +50,7 @@ export function gossipNodeOptionsOf(c: NodeConfig, privateKey: PrivateKey): Goss
     operators: c.network.operators as Address[],
     domain: signingDomainOf(c),
     p2p: p2pOptionsOf(c),
+    accountFlushMs: c.store.accountFlushMs,
     validator: { maxAgeMs: c.gossip.maxAgeMs, maxFutureMs: c.gossip.maxFutureMs, maxBlocksAhead: c.gossip.maxBlocksAhead, maxBlocksBehind: c.gossip.maxBlocksBehind },
     prune: {
       maxAgeMs: c.store.maxAgeMs,

@@ -131,6 +131,7 @@ export const nodeConfigSchema = z
         maxEvidence: positiveInt.default(defaultStorePruneOptions.maxEvidence).describe('most equivocation evidence records kept'),
         pruneIntervalMs: positiveInt.default(60_000).describe('pruning period, ms'),
         maxPricePoints: positiveInt.default(1024).describe('price history points kept per series (chain, asset, quote)'),
+        accountFlushMs: z.number().int().min(0).default(5000).describe('per-account health rows are written behind, coalesced, at most this late (every read of them flushes first; a crash loses at most this much, refilled by the next snapshots), ms; 0 = write through'),
       })
       .strict()
       .prefault({}),
