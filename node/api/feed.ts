@@ -178,6 +178,8 @@ export type FeedReaderOptions = {
 }
 
 const lower = (h: string) => h.toLowerCase()
+/** How long a market's volatility estimate is reused, ms (prices move once per block; the stream asks once per snapshot). */
+const VOLATILITY_TTL_MS = 1000
 
 /** Builds feed items from the store. */
 export class FeedReader {
@@ -229,9 +231,14 @@ export class FeedReader {
   }
 
   /** Volatility and collateral asset of one market (memoised per call through `memo`). */
-  private async volatilityOf(chainId: number, protocol: ProtocolName, market: Hex, memo: Map<string, { asset?: Address; vol?: VolatilityEstimate }>) {
+  /** Each market's collateral volatility, reused by the stream for {@link VOLATILITY_TTL_MS} (it asks once per snapshot); HTTP reads recompute. */
+  private readonly volatilityCache = new Map<string, { at: number; v: { asset?: Address; vol?: VolatilityEstimate } }>()
+
+  private async volatilityOf(chainId: number, protocol: ProtocolName, market: Hex, memo: Map<string, { asset?: Address; vol?: VolatilityEstimate }>, reuse = false) {
     const key = `${chainId}:${market}`
     let v = memo.get(key)
+    const cached = v || !reuse ? undefined : this.volatilityCache.get(key)
+    if (!v && cached && Date.now() - cached.at < VOLATILITY_TTL_MS) memo.set(key, (v = cached.v))
     if (!v) {
       const resolved = this.o.collateral ? await this.o.collateral(chainId, protocol, market) : undefined
       const series = (typeof resolved === 'string' ? { asset: resolved } : resolved) ?? this.collaterals.get(key)
@@ -239,6 +246,7 @@ export class FeedReader {
       if (series && this.o.prices)
         vol = realizedVolatility(await this.o.prices.window(chainId, series.asset, this.risk.volatilityWindow, series.quote ?? BASE_CURRENCY), this.risk.minVolatilitySamples)
       memo.set(key, (v = { asset: series && getAddress(series.asset), vol }))
+      this.volatilityCache.set(key, { at: Date.now(), v })
     }
     return v
   }
@@ -308,7 +316,7 @@ export class FeedReader {
     const market = lower(bytesToHex(s.market)) as Hex
     const protocol = protocolNames[s.protocol]
     this.learnSnapshot(s)
-    const v = await this.volatilityOf(s.chainId, protocol, market, new Map())
+    const v = await this.volatilityOf(s.chainId, protocol, market, new Map(), true)
     const signer = getAddress(operator)
     return s.accounts.map((w) =>
       this.accountItem(

@@ -209,6 +209,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       .finally(() => void pending--)
   }
   const publish = (kind: FeedKind, data: unknown) => hub.publish(feedSigner.sign(kind, data))
+  // One stream update per market (part) or pair and block: the first operator's snapshot of a block is streamed,
+  // the other operators' copies of the same block are not (the HTTP API serves every attestation).
+  const streamedBlock = new Map<string, number>()
+  const firstOfBlock = (key: string, block: number) => {
+    if ((streamedBlock.get(key) ?? -1) >= block) return false
+    streamedBlock.set(key, block)
+    return true
+  }
   const onAccepted = (evt: CustomEvent<AcceptedEvent>) => {
     const a = evt.detail.accepted
     if (!a.updatesLatest) return
@@ -216,6 +224,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (a.kind === PayloadKind.healthSnapshot) {
       feed.learnSnapshot(a.snapshot)
       if (!hub.wants('account', chainId)) return
+      if (!firstOfBlock(`h:${chainId}:${bytesToHex(a.snapshot.market)}:${a.snapshot.part}`, Number(a.snapshot.blockNumber))) return
       const snapshot = a.snapshot
       const operator = bytesToHex(a.record.operator) as Address
       enqueue(async () => {
@@ -223,6 +232,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       })
     } else {
       if (!hub.wants('liquidity', chainId)) return
+      if (!firstOfBlock(`l:${chainId}:${bytesToHex(a.snapshot.pair)}`, Number(a.snapshot.blockNumber))) return
       const item = feed.liquidityItem(a.snapshot, [bytesToHex(a.record.operator) as Address])
       enqueue(() => void publish('liquidity', item))
     }

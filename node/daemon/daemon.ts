@@ -329,8 +329,8 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
           return
         }
         tracker.expect(d.settlementPlan, d.planDigest)
-        // The designated transmitter (rank 0) signs first: its builds and the API's plan rebuild (synchronous
-        // planning) wait until the submission is signed, at most 3 s.
+        // The designated transmitter (rank 0) signs first: its node's proposal builds (synchronous planning) wait
+        // until the submission is signed, at most 3 s.
         let released = false
         const tx = transmitter
         const release = () => {
@@ -338,7 +338,6 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
           released = true
           tx.removeEventListener('transmitter:signed', onSigned)
           guard.release()
-          void plans!.add(d)
         }
         const onSigned = (ev: Event) => {
           if ((ev as CustomEvent<{ height: bigint }>).detail.height === d.height) release()
@@ -348,9 +347,10 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
           tx.addEventListener('transmitter:signed', onSigned)
           setTimeout(release, 3000).unref()
         } else release()
-        transmitter
-          .transmit(d)
-          .finally(release)
+        const submission = transmitter.transmit(d).finally(release)
+        // The API's plan record (a plan rebuild) once the transmitter's first request is out.
+        void plans!.add(d)
+        submission
           .then((r) => {
             const fields = { height: r.height, rank: r.rank, txHash: r.txHash, landedBy: r.landedBy, gasUsed: r.gasUsed, bumps: r.bumps, reason: r.reason }
             if (r.state === 'failed') log.warn(fields, 'plan submission failed')

@@ -76,7 +76,11 @@ describe('liqnet devnet: the whole network on one machine, from the shock to the
     // The risk feed: the stream carried the liquidatable accounts and every plan up to settled; the HTTP API agrees.
     const accounts = items.filter((i): i is SignedFeedItem<'account', AccountItem> => i.kind === 'account')
     const liquidatableSeen = new Set(accounts.filter((a) => a.data.liquidatable).map((a) => `${a.data.chainId}/${a.data.borrower.toLowerCase()}`))
-    for (const l of r.liquidated) assert.ok(liquidatableSeen.has(`${l.chainId}/${l.borrower.toLowerCase()}`), `the stream showed ${l.chain}/${l.name} liquidatable`)
+    for (const l of r.liquidated)
+      assert.ok(
+        liquidatableSeen.has(`${l.chainId}/${l.borrower.toLowerCase()}`),
+        `the stream showed ${l.chain}/${l.name} liquidatable (its items: ${JSON.stringify(accounts.filter((a) => a.data.chainId === l.chainId && a.data.borrower.toLowerCase() === l.borrower.toLowerCase()).map((a) => [a.data.blockNumber, a.data.healthFactor, a.data.liquidatable, a.data.protocol]))}; closed: ${JSON.stringify(closed)}; shock blocks ${JSON.stringify(r.shockBlocks)})`,
+      )
     assert.ok(items.some((i) => i.kind === 'liquidity'), 'pool updates on the stream')
     const streamedPlans = items.filter((i): i is SignedFeedItem<'plan', PlanItem> => i.kind === 'plan')
     for (const p of r.plans) {

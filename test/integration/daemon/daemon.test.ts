@@ -157,9 +157,17 @@ describe('liqnet start: 4 node processes on a 2-chain devnet, from the shock to 
     for (const chain of devnet.chains) for (const name of HEALTHY) assert.ok((await debtOf(chain, name)) >= before.get(`${chain.name}/${name}`)!, `${chain.name} ${name} untouched (its debt only accrues interest)`)
     await waitFor('legs settled logged on every node', () => nodes.every((n) => has(n, 'legs settled')), 10_000, ctx)
 
-    // The API serves the plan with its settlement.
-    const plans = (await (await fetch(`http://127.0.0.1:${n0.ports.api}/v1/plans`)).json()) as { items?: { data: { height: string; status: string; legs: unknown[] }; proof: { operator: string } }[] }
-    const served = plans.items?.filter((p) => heights.includes(BigInt(p.data.height))) ?? []
+    // The API serves the plan with its settlement (its plan record follows the decision by a plan rebuild).
+    type Served = { items?: { data: { height: string; status: string; legs: unknown[] }; proof: { operator: string } }[] }
+    let plans: Served = {}
+    const servedOf = (p: Served) => p.items?.filter((x) => heights.includes(BigInt(x.data.height))) ?? []
+    const end = Date.now() + 10_000
+    do {
+      plans = (await (await fetch(`http://127.0.0.1:${n0.ports.api}/v1/plans`)).json()) as Served
+      if (servedOf(plans).some((p) => p.data.status === 'settled')) break
+      await new Promise((r) => setTimeout(r, 200))
+    } while (Date.now() < end)
+    const served = servedOf(plans)
     assert.ok(served.length > 0, `plans served: ${JSON.stringify(plans).slice(0, 300)}`)
     assert.ok(served.some((p) => p.data.status === 'settled'), 'a plan served as settled')
     assert.equal(served[0].proof.operator.toLowerCase(), n0.operator.toLowerCase())

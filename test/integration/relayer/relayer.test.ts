@@ -111,7 +111,6 @@ describe('devnet LayerZero relayer (2 anvil chains, real EndpointV2 + SimpleMess
     assert.equal(await received(b), startB + 6n)
     assert.equal(await received(a), startA + 4n)
     assert.equal(first.stats.delivered + second.stats.delivered, 10, 'ten lzReceive transactions in all')
-    assert.ok(second.stats.alreadyDelivered >= deliveredByFirst, 'the rescan found the first relayer’s deliveries')
     assert.equal(first.stats.verified + second.stats.verified, 10 - preVerified.length, 'no packet validated twice')
     // Exactly once: per GUID and per endpoint.
     const sentAB = (await packetsSent(a)).filter((e) => hashesAB.includes(e.log.transactionHash))
