@@ -375,10 +375,9 @@ export function decodeEnvelopeStrict(bytes: Uint8Array): WireEnvelope {
   let signature: Uint8Array = EMPTY
   let last = 0
   while (r.pos < r.end) {
-    const tag = r.varint()
+    const tag = r.nextTag(last)
     const field = tag >>> 3
     const wt = tag & 7
-    if (field <= last) throw r.nonCanonical('fields out of order or repeated')
     last = field
     switch (field) {
       case 1: kind = r.nonZeroVarint(wt, 'kind'); break
@@ -455,10 +454,9 @@ export function decodeHealthSnapshot(bytes: Uint8Array): WireHealthSnapshot {
   let last = 0
   let prev: Uint8Array | undefined
   while (r.pos < r.end) {
-    const tag = r.varint()
+    const tag = r.nextTag(last, [10, 13])
     const field = tag >>> 3
     const wt = tag & 7
-    if (field < last || (field === last && field !== 10 && field !== 13)) throw r.nonCanonical('fields out of order or repeated')
     last = field
     switch (field) {
       case 1: chainId = r.nonZeroVarint(wt, 'chainId'); break
@@ -544,10 +542,9 @@ function readAccountHealth(r: StrictReader): WireAccountHealth {
   let balances: WireAaveBalance[] = NO_BALANCES
   let last = 0
   while (r.pos < r.end) {
-    const tag = r.varint()
+    const tag = r.nextTag(last, [8])
     const field = tag >>> 3
     const wt = tag & 7
-    if (field < last || (field === last && field !== 8)) throw r.nonCanonical('fields out of order or repeated')
     last = field
     switch (field) {
       case 1: borrower = r.nonEmptyBytes(wt, 'borrower'); break
@@ -584,10 +581,9 @@ function readAaveBalance(r: StrictReader): WireAaveBalance {
   let debt: Uint8Array = EMPTY
   let last = 0
   while (r.pos < r.end) {
-    const tag = r.varint()
+    const tag = r.nextTag(last)
     const field = tag >>> 3
     const wt = tag & 7
-    if (field <= last) throw r.nonCanonical('fields out of order or repeated')
     last = field
     switch (field) {
       case 1: reserve = r.nonZeroVarint(wt, 'reserve', 0xffffffff); break
@@ -605,10 +601,9 @@ function readMorphoMarketState(r: StrictReader): WireMorphoMarketState {
   const m: WireMorphoMarketState = { loanToken: EMPTY, collateralToken: EMPTY, lltv: EMPTY, totalSupplyAssets: EMPTY, totalBorrowAssets: EMPTY, totalBorrowShares: EMPTY, oraclePrice: EMPTY }
   let last = 0
   while (r.pos < r.end) {
-    const tag = r.varint()
+    const tag = r.nextTag(last)
     const field = tag >>> 3
     const wt = tag & 7
-    if (field <= last) throw r.nonCanonical('fields out of order or repeated')
     last = field
     switch (field) {
       case 1: m.loanToken = r.nonEmptyBytes(wt, 'loanToken'); break
@@ -632,10 +627,9 @@ function readAaveReserveState(r: StrictReader): WireAaveReserveState {
   const s: WireAaveReserveState = { asset: EMPTY, liquidationThresholdBps: 0, liquidationBonusBps: 0, liquidationProtocolFeeBps: 0, price: EMPTY }
   let last = 0
   while (r.pos < r.end) {
-    const tag = r.varint()
+    const tag = r.nextTag(last)
     const field = tag >>> 3
     const wt = tag & 7
-    if (field <= last) throw r.nonCanonical('fields out of order or repeated')
     last = field
     switch (field) {
       case 1: s.asset = r.nonEmptyBytes(wt, 'asset'); break
@@ -670,6 +664,13 @@ class StrictReader {
   }
   nonCanonical(why: string): WireDecodeError {
     return new WireDecodeError('NON_CANONICAL', `${this.what}: not the canonical encoding (${why})`)
+  }
+  /** The next field's tag (field number << 3 | wire type); fields come in ascending order, only `repeated` ones more than once (canonical encoding). */
+  nextTag(last: number, repeated?: readonly number[]): number {
+    const tag = this.varint()
+    const field = tag >>> 3
+    if (field < last || (field === last && !repeated?.includes(field))) throw this.nonCanonical('fields out of order or repeated')
+    return tag
   }
   malformed(why: string): WireDecodeError {
     return new WireDecodeError('MALFORMED', `${this.what}: ${why}`)

@@ -41,6 +41,16 @@ function decodeOnly(decode: (b: Uint8Array) => unknown, bytes: Uint8Array): void
   }
 }
 
+/** What a decoder makes of some bytes, comparable across decoders: its result as JSON (bytes as hex), or 'error' for a WireDecodeError. */
+function outcome(decode: (b: Uint8Array) => unknown, b: Uint8Array): string {
+  try {
+    return JSON.stringify(decode(b), (_, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))
+  } catch (err) {
+    if (!(err instanceof WireDecodeError)) throw err
+    return 'error'
+  }
+}
+
 describe('wire codec', () => {
   it('schema.ts is generated from liqnet.proto', () => {
     const proto = readFileSync(new URL('../../../protocol/proto/liqnet.proto', import.meta.url), 'utf8')
@@ -153,14 +163,6 @@ describe('wire codec', () => {
       })
     }
     it('the strict HealthSnapshot decoder accepts exactly what the reflection decoder accepts (10,000 inputs)', () => {
-      const outcome = (decode: (b: Uint8Array) => unknown, b: Uint8Array) => {
-        try {
-          return JSON.stringify(decode(b), (_, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))
-        } catch (err) {
-          if (!(err instanceof WireDecodeError)) throw err
-          return 'error'
-        }
-      }
       const check = (input: Uint8Array) => {
         const b = Uint8Array.from(input) // a plain Uint8Array, so JSON sees bytes the same way in both results
         assert.equal(outcome(decodeHealthSnapshot, b), outcome(decodeHealthSnapshotReference, b))
@@ -171,14 +173,6 @@ describe('wire codec', () => {
     })
 
     it('the strict SignedEnvelope decoder accepts exactly what the reflection decoder accepts (6,000 inputs)', () => {
-      const outcome = (decode: (b: Uint8Array) => unknown, b: Uint8Array) => {
-        try {
-          return JSON.stringify(decode(b), (_, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))
-        } catch (err) {
-          if (!(err instanceof WireDecodeError)) throw err
-          return 'error'
-        }
-      }
       const check = (input: Uint8Array) => {
         const b = Uint8Array.from(input)
         assert.equal(outcome(decodeEnvelopeStrict, b), outcome(decodeEnvelopeReference, b))
