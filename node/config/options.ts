@@ -31,6 +31,7 @@ export function p2pOptionsOf(c: NodeConfig): Omit<P2POptions, 'privateKey' | 'to
     announce: c.p2p.announce.length ? c.p2p.announce : undefined,
     staticPeers: c.p2p.peers,
     directPeers: c.p2p.directPeers,
+    relay: c.p2p.relay,
     bootstrap: c.p2p.bootstrap,
     redialIntervalMs: c.p2p.redialIntervalMs,
     inboundConnectionThreshold: c.p2p.inboundConnectionThreshold,

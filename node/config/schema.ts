@@ -96,6 +96,10 @@ export const nodeConfigSchema = z
         announce: z.array(multiaddrString).default([]).describe('multiaddrs announced to peers instead of the listen ones'),
         peers: z.array(peerAddr).default([]).describe('static peers: dialled at start, redialled, kept alive'),
         directPeers: z.array(peerAddr).default([]).describe('gossipsub explicit peers (the other operators)'),
+        relay: z
+          .enum(['direct', 'mesh'])
+          .default(defaultP2POptions.relay)
+          .describe('direct: every operator peers with every other; a node sends its own messages to all of them and relays nothing. mesh: gossipsub relaying mesh, for partial topologies'),
         bootstrap: z.array(peerAddr).default([]).describe('bootstrap peers (dialled once)'),
         peerKey: z.string().min(1).default('peer.key').describe('libp2p identity key file, relative to the config file'),
         redialIntervalMs: positiveInt.default(defaultP2POptions.redialIntervalMs).describe('redial period of disconnected static peers, ms'),

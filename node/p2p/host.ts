@@ -44,7 +44,19 @@ export type P2POptions = {
   inboundConnectionThreshold?: number
   /** @default 64 */
   maxConnections?: number
-  /** gossipsub overrides (mesh degree D/Dlo/Dhi, heartbeatInterval, ...). */
+  /**
+   * How messages reach the operators.
+   * - `direct` (the default, for operator networks where every operator peers with every other):
+   *   a node sends its own messages straight to every connected subscriber (gossipsub flood
+   *   publish), keeps no mesh (degree 0) and relays nothing, so each operator receives each
+   *   message once, one hop from its publisher. Lazy gossip (IHAVE/IWANT, every heartbeat)
+   *   repairs a message missed while a connection was down.
+   * - `mesh`: gossipsub's relaying mesh (mesh degree D, 6 by default): for networks where
+   *   operators reach each other only through others. Each message then arrives 2–3 times.
+   * @default 'direct'
+   */
+  relay?: 'direct' | 'mesh'
+  /** gossipsub overrides (mesh degree D/Dlo/Dhi, heartbeatInterval, ...), applied after `relay`'s settings. */
   gossipsub?: Partial<GossipsubOpts>
   /**
    * Honour received IDONTWANTs when relaying (gossipsub v1.2: a peer that announced it has a
@@ -59,8 +71,12 @@ export const defaultP2POptions = {
   redialIntervalMs: 1000,
   inboundConnectionThreshold: 100,
   maxConnections: 64,
+  relay: 'direct',
   enforceIdontwant: true,
 } as const
+
+/** gossipsub settings of `relay: 'direct'`: flood publishing, no mesh. */
+const directRelayGossipsub = { floodPublish: true, D: 0, Dlo: 0, Dhi: 0, Dout: 0, Dscore: 0 } as const
 
 export type LiqnetServices = { pubsub: GossipSub; identify: unknown; ping: unknown }
 
@@ -137,6 +153,23 @@ export function enforceIdontwant(pubsub: GossipSub): boolean {
       exclude!.add(peer)
     }
     forward.call(this, msgIdStr, raw, propagationSource, exclude)
+  }
+  return true
+}
+
+/**
+ * Turns relaying off (`relay: 'direct'`): a validated message is not forwarded, not even to
+ * gossipsub's explicit peers, which would otherwise get a copy of every message from every
+ * operator. Answers to IWANT (lazy-gossip repair) still go out. Returns false when the gossipsub
+ * internals are not the expected ones (then nothing changes).
+ */
+export function disableRelay(pubsub: GossipSub): boolean {
+  const g = pubsub as unknown as ForwardingGossipSub & { score?: { deliverMessage(from: string, id: string, topic: string): void } }
+  if (typeof g.forwardMessage !== 'function' || typeof g.score?.deliverMessage !== 'function') return false
+  const score = g.score
+  g.forwardMessage = function (msgIdStr, raw, propagationSource) {
+    // What gossipsub does besides sending: credit the peer that delivered a valid message.
+    if (propagationSource != null) score.deliverMessage(propagationSource, msgIdStr, (raw as { topic: string }).topic)
   }
   return true
 }
@@ -236,11 +269,12 @@ export async function createLiqnetHost(options: P2POptions): Promise<LiqnetHost>
           scoreParams: liqnetScoreParams(o.topics ?? []),
           scoreThresholds: liqnetScoreThresholds,
           heartbeatInterval: 500,
-          // Own snapshots go to the mesh (and direct peers), not to every subscribed peer: a
-          // 30 KB snapshot flooded to all peers is then relayed by the mesh to most of them again.
-          // Large messages also trigger IDONTWANT (idontwantMinDataSize, 512 bytes by default),
-          // so mesh peers skip copies already seen.
+          // Mesh relay: own snapshots go to the mesh (and direct peers), not to every subscribed
+          // peer: a 30 KB snapshot flooded to all peers is then relayed by the mesh to most of them
+          // again. Large messages also trigger IDONTWANT (idontwantMinDataSize, 512 bytes by
+          // default), so mesh peers skip copies already seen.
           floodPublish: false,
+          ...(o.relay === 'direct' ? directRelayGossipsub : {}),
           ...o.gossipsub,
         }) as unknown as (components: any) => GossipSub, // typed as PubSub<GossipsubEvents>; it is the GossipSub class
       },
@@ -249,7 +283,8 @@ export async function createLiqnetHost(options: P2POptions): Promise<LiqnetHost>
     throw new P2PStartError(err, [...o.listen])
   }
   const pubsub = libp2p.services.pubsub
-  if (o.enforceIdontwant) enforceIdontwant(pubsub)
+  if (o.relay === 'direct') disableRelay(pubsub)
+  else if (o.enforceIdontwant) enforceIdontwant(pubsub)
   const self = libp2p.peerId.toString()
 
   // Static peers: remember their addresses, keep them alive, and redial while disconnected.

@@ -1,13 +1,14 @@
 /**
  * Gossip benchmark: `npm run bench -- gossip [--nodes 8,16] [--seconds 10] [--accounts 500] [--ingest 200]
- * [--mode processes|inprocess] [--gossipsub '{"D":6}'] [--topology ring|full]` (gossipsub overrides: JSON, no functions
+ * [--mode processes|inprocess] [--relay direct|mesh] [--gossipsub '{"D":6}'] [--topology ring|full]` (gossipsub overrides: JSON, no functions
  * in processes mode). Processes mode: `--child-args '<node flags>'`, `--profile <file>` (CPU profile of node 0).
  * In-process mode also compares settings in one process: `--variants '<JSON array of Variant>' --repeat 3`
  * prints every run, then each variant's medians (`"summary": true`).
  *
  * Propagation: N real libp2p nodes on loopback, each in its own process (`--mode processes`,
- * the default, as operators run them) or all in this process (`--mode inprocess`); static peers
- * in a ring with chords, gossipsub mesh; each publishing one signed `accounts`-account HealthSnapshot per
+ * the default, as operators run them) or all in this process (`--mode inprocess`); every node
+ * peers with every other and publishes straight to all (`--relay direct`, the default), or static
+ * peers in a ring with chords and a gossipsub mesh of degree 3 (`--relay mesh`); each publishing one signed `accounts`-account HealthSnapshot per
  * second (own timer, random phase). Latency = validation time at the receiver − observedAt
  * at the publisher (same clock), over every (message, receiver) pair; lost = expected − received.
  *
@@ -45,7 +46,7 @@ const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.m
  * Settings compared by `--variants` (in-process mode): gossipsub overrides (`msgIdFn` may name
  * "content" or "publisher"), IDONTWANT enforcement, the service's batch size.
  */
-type Variant = { label?: string; accountFlushMs?: number; gossipsub?: Record<string, unknown>; enforceIdontwant?: boolean; maxBatch?: number; topology?: 'ring' | 'full' }
+type Variant = { label?: string; relay?: 'direct' | 'mesh'; accountFlushMs?: number; gossipsub?: Record<string, unknown>; enforceIdontwant?: boolean; maxBatch?: number; topology?: 'ring' | 'full' }
 
 function gossipsubOptions(o: Record<string, unknown>): Record<string, unknown> {
   const out = { ...o }
@@ -59,7 +60,7 @@ async function propagation(n: number, seconds: number, accounts: number, variant
   const nodes: GossipNode[] = []
   try {
     for (const m of plan.members) {
-      const o = nodeOptions(m, plan.members, plan.operators, { sync: false, accountFlushMs: variant.accountFlushMs, service: variant.maxBatch ? { maxBatch: variant.maxBatch } : undefined })
+      const o = nodeOptions(m, plan.members, plan.operators, { sync: false, accountFlushMs: variant.accountFlushMs, service: variant.maxBatch ? { maxBatch: variant.maxBatch } : undefined, ...(variant.relay ? { p2p: { relay: variant.relay } } : {}) })
       const p2p = { ...o.p2p, ...(variant.topology ? { staticPeers: peersOf(plan.members, m.index, variant.topology) } : {}), gossipsub: { ...o.p2p?.gossipsub, ...gossipsubOptions(variant.gossipsub ?? {}) }, ...(variant.enforceIdontwant === undefined ? {} : { enforceIdontwant: variant.enforceIdontwant }) }
       nodes.push(await createGossipNode({ ...o, p2p }))
     }
@@ -145,7 +146,7 @@ async function propagationProcesses(n: number, seconds: number, accounts: number
   const children: Child[] = []
   try {
     // Start in small waves: module loading is CPU-heavy.
-    for (let i = 0; i < n; i += 4) children.push(...(await Promise.all(ports.slice(i, i + 4).map((_, j) => spawnNode({ label: `benchp${n}`, index: i + j, ports, dir, profile: i + j === 0 ? profile : undefined, topology: variant.topology, gossipsub: variant.gossipsub, accountFlushMs: variant.accountFlushMs, maxBatch: variant.maxBatch }, childArgs)))))
+    for (let i = 0; i < n; i += 4) children.push(...(await Promise.all(ports.slice(i, i + 4).map((_, j) => spawnNode({ label: `benchp${n}`, index: i + j, ports, dir, profile: i + j === 0 ? profile : undefined, relay: variant.relay, topology: variant.topology, gossipsub: variant.gossipsub, accountFlushMs: variant.accountFlushMs, maxBatch: variant.maxBatch }, childArgs)))))
     const until = Date.now() + 60_000
     while (Date.now() < until) {
       const peers = await Promise.all(children.map((c) => c.call({ cmd: 'peers' })))
@@ -227,7 +228,10 @@ export async function run(args: string[]): Promise<void> {
   const mode = arg(args, 'mode', 'processes')
   // Processes mode: extra Node flags of every child (--child-args '--max-semi-space-size=32') and a
   // CPU profile of child 0 over the measured window (--profile /tmp/node0.cpuprofile).
-  // Static peers: ring (ring plus chords, the default) or full (every node dials every other).
+  // Relay: direct (the default: every node peers with every other, publishes to all, relays nothing)
+  // or mesh (gossipsub's relaying mesh of degree 3 over a ring with chords).
+  const relay = (arg(args, 'relay', '') || undefined) as Variant['relay']
+  // Static peers: ring (ring plus chords) or full (every node dials every other); the relay mode's by default.
   const topology = arg(args, 'topology', '') || undefined
   // The gossip service's validation batch (--max-batch 8).
   const maxBatch = args.includes('--max-batch') ? { maxBatch: Number(arg(args, 'max-batch', '64')) } : {}
@@ -243,7 +247,7 @@ export async function run(args: string[]): Promise<void> {
   const ing = ingestMessages > 0 ? await ingest(ingestMessages, accounts) : { ingestAccountsPerSecond: undefined, accepted: 0 }
   if (counts.length === 0) process.stdout.write(JSON.stringify({ bench: 'gossip', nodes: 1, ingestAccountsPerSecond: ing.ingestAccountsPerSecond, accepted: ing.accepted }) + '\n')
   for (const n of counts) {
-    const p = mode === 'processes' ? await propagationProcesses(n, seconds, accounts, childArgs, profile, { gossipsub: gossipsubOverrides, topology: topology as Variant['topology'], ...maxBatch }) : await propagation(n, seconds, accounts, { gossipsub: gossipsubOverrides, topology: topology as Variant['topology'], ...maxBatch })
+    const p = mode === 'processes' ? await propagationProcesses(n, seconds, accounts, childArgs, profile, { relay, gossipsub: gossipsubOverrides, topology: topology as Variant['topology'], ...maxBatch }) : await propagation(n, seconds, accounts, { relay, gossipsub: gossipsubOverrides, topology: topology as Variant['topology'], ...maxBatch })
     process.stdout.write(
       JSON.stringify({ bench: 'gossip', nodes: n, p50Ms: p.p50Ms, p99Ms: p.p99Ms, lost: p.lost, ingestAccountsPerSecond: ing.ingestAccountsPerSecond, mode, accountsPerSnapshot: accounts, seconds, messages: p.messages, deliveries: p.deliveries, ...('cpuMsPerDelivery' in p ? { cpuMsPerDelivery: p.cpuMsPerDelivery } : {}), copiesPerDelivery: p.copiesPerDelivery, ...('gcShare' in p ? { loopDelayP99Ms: (p as unknown as { loopDelayP99Ms: number }).loopDelayP99Ms, gcShare: p.gcShare } : {}) }) + '\n',
     )

@@ -20,7 +20,8 @@ const cfg = JSON.parse(process.argv[2]) as {
   ports: number[]
   dir: string
   profile?: string
-  /** Static peer topology (helpers.peersOf) and gossipsub overrides (benchmark variants). */
+  /** Relay mode, static peer topology (helpers.peersOf) and gossipsub overrides (benchmark variants). */
+  relay?: 'direct' | 'mesh'
   topology?: 'ring' | 'full'
   gossipsub?: Record<string, unknown>
   accountFlushMs?: number
@@ -33,6 +34,7 @@ const me = members[cfg.index]
 const base = nodeOptions(me, members, operators, {
   ...(cfg.accountFlushMs === undefined ? {} : { accountFlushMs: cfg.accountFlushMs }),
   ...(cfg.maxBatch === undefined ? {} : { service: { maxBatch: cfg.maxBatch } }),
+  ...(cfg.relay === undefined ? {} : { p2p: { relay: cfg.relay } }),
 })
 const node = await createGossipNode({
   ...base,

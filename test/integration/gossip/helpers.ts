@@ -46,16 +46,23 @@ export function peersOf(members: ClusterMember[], i: number, topology: 'ring' | 
 }
 
 export function nodeOptions(m: ClusterMember, members: ClusterMember[], operators: Address[], extra: Partial<GossipNodeOptions> = {}): GossipNodeOptions {
+  const mesh = extra.p2p?.relay === 'mesh'
   return {
     privateKey: m.key,
     storePath: m.storePath,
     chainIds: [CHAIN_ID],
     operators,
     ...extra,
-    // A small operator network: mesh degree 3 (Lodestar runs 8 on mainnet) keeps fan-out low on shared
-    // cores. Each extra mesh peer is one more 30-40 KB copy of every snapshot to decrypt and drop:
-    // 8 nodes in one process, D 4 → 3 took cpuMsPerDelivery from 9.2 to 7.8 ms (medians of 3), D 2 gave 8.1.
-    p2p: { listen: [`/ip4/127.0.0.1/tcp/${m.port}`], staticPeers: peersOf(members, m.index), gossipsub: { D: 3, Dlo: 2, Dhi: 4, Dout: 1, Dlazy: 3 }, ...extra.p2p },
+    p2p: {
+      listen: [`/ip4/127.0.0.1/tcp/${m.port}`],
+      // Direct relay (the default): every operator peers with every other. Mesh relay: a ring with chords.
+      staticPeers: peersOf(members, m.index, mesh ? 'ring' : 'full'),
+      // A small operator network: mesh degree 3 (Lodestar runs 8 on mainnet) keeps fan-out low on shared
+      // cores. Each extra mesh peer is one more 30-40 KB copy of every snapshot to decrypt and drop:
+      // 8 nodes in one process, D 4 → 3 took cpuMsPerDelivery from 9.2 to 7.8 ms (medians of 3), D 2 gave 8.1.
+      ...(mesh ? { gossipsub: { D: 3, Dlo: 2, Dhi: 4, Dout: 1, Dlazy: 3 } } : {}),
+      ...extra.p2p,
+    },
   }
 }
 
@@ -71,7 +78,9 @@ export const healthTopic = formatTopic({ type: GossipType.health, chainId: CHAIN
 export async function waitForMesh(nodes: GossipNode[], min: number, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs
   while (Date.now() < until) {
-    if (nodes.every((n) => n.host.pubsub.getSubscribers(healthTopic).length >= min && n.host.pubsub.getMeshPeers(healthTopic).length >= Math.min(min, 1))) return
+    // Direct relay keeps no mesh (degree 0): subscribers are then enough.
+    const ready = (n: GossipNode) => n.host.pubsub.getSubscribers(healthTopic).length >= min && ((n.host.pubsub as unknown as { opts: { D: number } }).opts.D === 0 || n.host.pubsub.getMeshPeers(healthTopic).length >= Math.min(min, 1))
+    if (nodes.every(ready)) return
     await new Promise((r) => setTimeout(r, 50))
   }
   throw new Error(`mesh did not form: ${nodes.map((n) => n.host.pubsub.getSubscribers(healthTopic).length).join(',')}`)
@@ -145,7 +154,7 @@ export function forkChild(script: string, config: unknown, what: string, startTi
  * of the benchmark window (from `bench-start` to `profile-stop`); `execArgv`: extra Node flags.
  */
 export function spawnNode(
-  cfg: { label: string; index: number; ports: number[]; dir: string; profile?: string; topology?: 'ring' | 'full'; gossipsub?: Record<string, unknown>; accountFlushMs?: number; maxBatch?: number },
+  cfg: { label: string; index: number; ports: number[]; dir: string; profile?: string; relay?: 'direct' | 'mesh'; topology?: 'ring' | 'full'; gossipsub?: Record<string, unknown>; accountFlushMs?: number; maxBatch?: number },
   execArgv: readonly string[] = []): Promise<Child> {
   return forkChild(script, cfg, `child ${cfg.index}`, 90_000, execArgv)
 }
