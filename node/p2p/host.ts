@@ -75,8 +75,13 @@ export const defaultP2POptions = {
   enforceIdontwant: true,
 } as const
 
-/** gossipsub settings of `relay: 'direct'`: flood publishing, no mesh. */
-const directRelayGossipsub = { floodPublish: true, D: 0, Dlo: 0, Dhi: 0, Dout: 0, Dscore: 0 } as const
+/**
+ * gossipsub settings of `relay: 'direct'`: flood publishing, no mesh, and lazy gossip (IHAVE) to
+ * 2 peers per heartbeat. Every IHAVE that reaches a peer before the publisher's own copy (a busy
+ * peer) makes it fetch a second copy with IWANT; gossipsub's default (6 peers, or a quarter of
+ * them) took 16 nodes sharing 2 cores from 1.1 to 1.5 copies per message.
+ */
+const directRelayGossipsub = { floodPublish: true, D: 0, Dlo: 0, Dhi: 0, Dout: 0, Dscore: 0, Dlazy: 2, gossipFactor: 0 } as const
 
 export type LiqnetServices = { pubsub: GossipSub; identify: unknown; ping: unknown }
 

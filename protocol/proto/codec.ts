@@ -654,12 +654,16 @@ const MAX_BPS_FIELD = 0xffff
  */
 class StrictReader {
   pos: number
+  readonly buf: Uint8Array
   constructor(
-    readonly buf: Uint8Array,
+    buf: Uint8Array,
     readonly what: string,
     start = 0,
     readonly end = buf.length,
   ) {
+    // Byte fields are views of the input: views of a plain Uint8Array, not of a Buffer subclass,
+    // whose subarray() costs more than twice as much (500-account snapshot: 1.5 → 0.6 ms).
+    this.buf = buf.constructor === Uint8Array ? buf : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
     this.pos = start
   }
   nonCanonical(why: string): WireDecodeError {

@@ -1,6 +1,6 @@
 /**
  * Gossip benchmark: `npm run bench -- gossip [--nodes 8,16] [--seconds 10] [--accounts 500] [--ingest 200]
- * [--mode processes|inprocess] [--relay direct|mesh] [--gossipsub '{"D":6}'] [--topology ring|full]` (gossipsub overrides: JSON, no functions
+ * [--warmup 10] [--mode processes|inprocess] [--relay direct|mesh] [--gossipsub '{"D":6}'] [--topology ring|full]` (gossipsub overrides: JSON, no functions
  * in processes mode). Processes mode: `--child-args '<node flags>'`, `--profile <file>` (CPU profile of node 0).
  * In-process mode also compares settings in one process: `--variants '<JSON array of Variant>' --repeat 3`
  * prints every run, then each variant's medians (`"summary": true`).
@@ -55,7 +55,7 @@ function gossipsubOptions(o: Record<string, unknown>): Record<string, unknown> {
   return out
 }
 
-async function propagation(n: number, seconds: number, accounts: number, variant: Variant = {}) {
+async function propagation(n: number, seconds: number, accounts: number, variant: Variant = {}, warmup = 0) {
   const plan = await planCluster(n, `bench${n}`)
   const nodes: GossipNode[] = []
   try {
@@ -69,11 +69,14 @@ async function propagation(n: number, seconds: number, accounts: number, variant
     const latencies: number[] = []
     const arrivals: number[] = []
     const received = new Set<string>()
-    let measuring = true
+    const startBlock = 1_000
+    // Publishing starts now; blocks from startBlock + warmup are measured (after JIT tier-up).
+    let measuring = warmup === 0
     nodes.forEach((node, i) =>
       node.service.addEventListener('snapshot:accepted', (e) => {
-        if (!measuring || e.detail.source !== 'gossip') return
+        if (e.detail.source !== 'gossip') return
         const s = e.detail.accepted.snapshot
+        if (s.blockNumber < startBlock + warmup) return
         latencies.push(e.detail.validatedAt - s.observedAt)
         arrivals.push(e.detail.accepted.record.receivedAt - s.observedAt)
         received.add(`${i}|${Buffer.from(e.detail.accepted.record.operator).toString('hex')}|${s.blockNumber}`)
@@ -90,9 +93,15 @@ async function propagation(n: number, seconds: number, accounts: number, variant
       }
     }
     let published = 0
-    const cpu0 = process.cpuUsage()
+    let cpu0 = process.cpuUsage()
     const timers: NodeJS.Timeout[] = []
-    const startBlock = 1_000
+    if (warmup > 0)
+      timers.push(
+        setTimeout(() => {
+          measuring = true
+          cpu0 = process.cpuUsage()
+        }, warmup * 1000),
+      )
     // The accounts are read from chains before a snapshot is stamped and signed: build them once.
     const template = makeWireHealthSnapshot({ n: accounts, seed: `bench-mkt`, blockNumber: BigInt(startBlock), observedAt: Date.now() })
     await new Promise<void>((resolve) => {
@@ -105,9 +114,9 @@ async function propagation(n: number, seconds: number, accounts: number, variant
           snapshot.accounts[0] = { ...snapshot.accounts[0], collateral: Uint8Array.of(1 + (round % 200), i + 1) }
           const signed = signPayload({ kind: PayloadKind.healthSnapshot, snapshot }, plan.members[i].signer, node.domainSeparator)
           void node.service.publish({ type: GossipType.health, chainId: CHAIN_ID }, signed.bytes)
-          published++
+          if (round >= warmup) published++
           round++
-          if (round >= seconds) {
+          if (round >= warmup + seconds) {
             if (++finished === nodes.length) resolve()
             return
           }
@@ -140,7 +149,7 @@ async function propagation(n: number, seconds: number, accounts: number, variant
  * The same measurement with every node in its own process (as operators run them), on both cores.
  * `childArgs`: extra Node flags of every child; `profile`: a file where child 0 writes a CPU profile of the run.
  */
-async function propagationProcesses(n: number, seconds: number, accounts: number, childArgs: string[] = [], profile?: string, variant: Variant = {}) {
+async function propagationProcesses(n: number, seconds: number, accounts: number, childArgs: string[] = [], profile?: string, variant: Variant = {}, warmup = 0) {
   const ports = await Promise.all(Array.from({ length: n }, () => getFreePort()))
   const dir = (await planCluster(n, `benchp${n}`)).dir
   const children: Child[] = []
@@ -154,8 +163,8 @@ async function propagationProcesses(n: number, seconds: number, accounts: number
       await new Promise((r) => setTimeout(r, 200))
     }
     await new Promise((r) => setTimeout(r, 1500))
-    await Promise.all(children.map((c) => c.call({ cmd: 'bench-start', seconds, accounts })))
-    await new Promise((r) => setTimeout(r, seconds * 1000 + 1000))
+    await Promise.all(children.map((c) => c.call({ cmd: 'bench-start', seconds, accounts, warmup })))
+    await new Promise((r) => setTimeout(r, (warmup + seconds) * 1000 + 1000))
     const expectedPerNode = seconds * (n - 1)
     let results: { latencies: number[]; received: number; published: number; copies: number; cpuMs: number; gcMs: number; loopDelayP99Ms: number; loopDelayMaxMs: number }[] = []
     const deadline = Date.now() + 5000
@@ -226,6 +235,8 @@ export async function run(args: string[]): Promise<void> {
   const accounts = Number(arg(args, 'accounts', '500'))
   const ingestMessages = Number(arg(args, 'ingest', '200'))
   const mode = arg(args, 'mode', 'processes')
+  // Seconds of publishing before the measured window (steady state: JIT tier-up is done).
+  const warmup = Number(arg(args, 'warmup', '10'))
   // Processes mode: extra Node flags of every child (--child-args '--max-semi-space-size=32') and a
   // CPU profile of child 0 over the measured window (--profile /tmp/node0.cpuprofile).
   // Relay: direct (the default: every node peers with every other, publishes to all, relays nothing)
@@ -247,9 +258,9 @@ export async function run(args: string[]): Promise<void> {
   const ing = ingestMessages > 0 ? await ingest(ingestMessages, accounts) : { ingestAccountsPerSecond: undefined, accepted: 0 }
   if (counts.length === 0) process.stdout.write(JSON.stringify({ bench: 'gossip', nodes: 1, ingestAccountsPerSecond: ing.ingestAccountsPerSecond, accepted: ing.accepted }) + '\n')
   for (const n of counts) {
-    const p = mode === 'processes' ? await propagationProcesses(n, seconds, accounts, childArgs, profile, { relay, gossipsub: gossipsubOverrides, topology: topology as Variant['topology'], ...maxBatch }) : await propagation(n, seconds, accounts, { relay, gossipsub: gossipsubOverrides, topology: topology as Variant['topology'], ...maxBatch })
+    const p = mode === 'processes' ? await propagationProcesses(n, seconds, accounts, childArgs, profile, { relay, gossipsub: gossipsubOverrides, topology: topology as Variant['topology'], ...maxBatch }, warmup) : await propagation(n, seconds, accounts, { relay, gossipsub: gossipsubOverrides, topology: topology as Variant['topology'], ...maxBatch }, warmup)
     process.stdout.write(
-      JSON.stringify({ bench: 'gossip', nodes: n, p50Ms: p.p50Ms, p99Ms: p.p99Ms, lost: p.lost, ingestAccountsPerSecond: ing.ingestAccountsPerSecond, mode, accountsPerSnapshot: accounts, seconds, messages: p.messages, deliveries: p.deliveries, ...('cpuMsPerDelivery' in p ? { cpuMsPerDelivery: p.cpuMsPerDelivery } : {}), copiesPerDelivery: p.copiesPerDelivery, ...('gcShare' in p ? { loopDelayP99Ms: (p as unknown as { loopDelayP99Ms: number }).loopDelayP99Ms, gcShare: p.gcShare } : {}) }) + '\n',
+      JSON.stringify({ bench: 'gossip', nodes: n, p50Ms: p.p50Ms, p99Ms: p.p99Ms, lost: p.lost, ingestAccountsPerSecond: ing.ingestAccountsPerSecond, mode, relay: relay ?? 'direct', accountsPerSnapshot: accounts, warmupSeconds: warmup, seconds, messages: p.messages, deliveries: p.deliveries, ...('cpuMsPerDelivery' in p ? { cpuMsPerDelivery: p.cpuMsPerDelivery } : {}), copiesPerDelivery: p.copiesPerDelivery, ...('gcShare' in p ? { loopDelayP99Ms: (p as unknown as { loopDelayP99Ms: number }).loopDelayP99Ms, gcShare: p.gcShare } : {}) }) + '\n',
     )
   }
 }

@@ -43,7 +43,7 @@ const node = await createGossipNode({
 
 // Benchmark mode: publish one `accounts`-account snapshot per second (random phase), record latencies,
 // the process's CPU time, event-loop delay, and how many copies of gossip messages arrived.
-const bench = { latencies: [] as number[], received: new Set<string>(), published: 0, measuring: false, copies: 0, cpu0: process.cpuUsage(), loop: monitorEventLoopDelay({ resolution: 10 }) }
+const bench = { latencies: [] as number[], received: new Set<string>(), published: 0, measuring: false, measureFrom: 0, copies: 0, cpu0: process.cpuUsage(), loop: monitorEventLoopDelay({ resolution: 10 }) }
 const profiler = cfg.profile ? new Session() : undefined
 // Time spent in garbage collection while measuring.
 let gcMs = 0
@@ -60,23 +60,31 @@ new PerformanceObserver((list) => {
   }
 }
 node.service.addEventListener('snapshot:accepted', (e) => {
-  if (!bench.measuring || e.detail.source !== 'gossip') return
+  if (e.detail.source !== 'gossip') return
   const s = e.detail.accepted.snapshot
+  if (s.blockNumber < bench.measureFrom) return
   bench.latencies.push(e.detail.validatedAt - s.observedAt)
   bench.received.add(`${Buffer.from(e.detail.accepted.record.operator).toString('hex')}|${s.blockNumber}`)
 })
 
-process.on('message', async (m: { id: number; cmd: string; block?: number; seed?: string; market?: `0x${string}`; borrower?: `0x${string}`; seconds?: number; accounts?: number }) => {
+process.on('message', async (m: { id: number; cmd: string; block?: number; seed?: string; market?: `0x${string}`; borrower?: `0x${string}`; seconds?: number; accounts?: number; warmup?: number }) => {
   try {
     if (m.cmd === 'bench-start') {
-      if (profiler) {
-        profiler.connect()
-        await profiler.post('Profiler.enable')
-        await profiler.post('Profiler.start')
+      // Publish from now on; measure after `warmup` seconds (JIT tier-up, caches): blocks from 1000 + warmup.
+      const warmup = m.warmup ?? 0
+      bench.measureFrom = 1000 + warmup
+      const begin = async () => {
+        if (profiler) {
+          profiler.connect()
+          await profiler.post('Profiler.enable')
+          await profiler.post('Profiler.start')
+        }
+        bench.measuring = true
+        bench.cpu0 = process.cpuUsage()
+        bench.loop.enable()
       }
-      bench.measuring = true
-      bench.cpu0 = process.cpuUsage()
-      bench.loop.enable()
+      if (warmup > 0) setTimeout(() => void begin(), warmup * 1000)
+      else await begin()
       let round = 0
       // The accounts are read from chains before a snapshot is stamped and signed: build them once.
       const template = makeWireHealthSnapshot({ n: m.accounts, seed: 'bench-mkt', blockNumber: 1000n, observedAt: Date.now() })
@@ -84,8 +92,8 @@ process.on('message', async (m: { id: number; cmd: string; block?: number; seed?
         const snapshot = { ...template, blockNumber: 1000 + round, observedAt: Date.now() }
         const msg = signPayload({ kind: PayloadKind.healthSnapshot, snapshot }, me.signer, node.domainSeparator)
         void node.service.publish({ type: GossipType.health, chainId: CHAIN_ID }, msg.bytes)
-        bench.published++
-        if (++round < m.seconds!) setTimeout(tick, 1000)
+        if (round >= warmup) bench.published++
+        if (++round < warmup + m.seconds!) setTimeout(tick, 1000)
       }
       setTimeout(tick, Math.floor(Math.random() * 1000))
       send({ id: m.id, started: true })
